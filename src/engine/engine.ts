@@ -1,0 +1,113 @@
+// The Engine interface: everything the build runner asks of Docker. `engine/docker`
+// implements it with dockerode; tests of the runner and the console may use a
+// scripted implementation, tests of the engine itself use a real Docker engine.
+
+import type { Layer } from '../build/events.js';
+
+/** What the engine reports about itself. */
+export interface EngineInfo {
+  /** Server version, e.g. `20.10.24`. */
+  version: string;
+  /** API version the client talks, e.g. `1.41`. */
+  apiVersion: string;
+  /** Where the engine was reached: `unix:///var/run/docker.sock`, `tcp://…`. */
+  endpoint: string;
+}
+
+/** One image build with the classic builder API. */
+export interface BuildRequest {
+  /** Absolute path of the context folder. */
+  contextDir: string;
+  /** Dockerfile path inside the context, forward slashes (`Dockerfile.builder`). */
+  dockerfilePath: string;
+  /**
+   * Dockerfile content to send in place of the file on disk (the one with `FROM`
+   * rewritten). It travels inside the context tar; nothing is written to disk.
+   */
+  dockerfileContent: Buffer;
+  /** Image name and tag to give the result. */
+  tag: string;
+  buildArgs: Record<string, string>;
+  /** Stage to stop at, as written in build.yml. */
+  target?: string;
+  noCache: boolean;
+  /** Remove intermediate containers after a successful build. */
+  rm: boolean;
+  /** Remove intermediate containers even after a failed build. */
+  forceRm: boolean;
+  /** Network mode for `RUN` instructions (`host`, `none`, ...). */
+  network?: string;
+  /** Print only the final image id (`--suppress`). */
+  quiet: boolean;
+  /** Memory limit for `RUN` containers in bytes. */
+  memoryBytes?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  /** Labels put on the image and on every container the build creates. */
+  labels: Record<string, string>;
+}
+
+/** Output of a running build, decoded from the engine's JSON stream. */
+export type BuildOutput =
+  | { kind: 'context'; bytes: number }
+  | { kind: 'instruction'; index: number; total: number; text: string }
+  | { kind: 'cached'; index: number }
+  | { kind: 'log'; line: string };
+
+/** Outcome of a successful build. */
+export interface BuildResult {
+  imageId: string;
+}
+
+/** Copy of one path out of an image into a folder on the host. */
+export interface CopyRequest {
+  /** Image to copy from (id or name). */
+  image: string;
+  /** Absolute path inside the image. */
+  sourcePath: string;
+  /**
+   * Absolute host folder that receives the copy; the copied file or folder keeps
+   * its base name inside it (`/app/dist` into `out` gives `out/dist`).
+   */
+  destinationDir: string;
+  /** Labels put on the temporary container. */
+  labels: Record<string, string>;
+  /** Called as bytes arrive; `total` is 0 when the size is not known. */
+  onProgress?: (bytes: number, total: number) => void;
+}
+
+/** Outcome of a copy. */
+export interface CopyResult {
+  /** Bytes of file content written. */
+  bytes: number;
+  /** Absolute path of the file or folder created. */
+  path: string;
+}
+
+/** Facts about an image. */
+export interface ImageFacts {
+  id: string;
+  sizeBytes: number;
+  /** Layers, newest first. */
+  layers: Layer[];
+}
+
+export interface Engine {
+  /** Checks that the engine answers and returns its version and endpoint. */
+  describe(signal?: AbortSignal): Promise<EngineInfo>;
+
+  /** Builds an image, streaming its output; rejects with an `EngineError` on failure. */
+  build(request: BuildRequest, onOutput: (output: BuildOutput) => void, signal: AbortSignal): Promise<BuildResult>;
+
+  /** Copies a path out of an image without starting a container. */
+  copyFromImage(request: CopyRequest, signal: AbortSignal): Promise<CopyResult>;
+
+  /** Returns the id, size and history of an image. */
+  inspectImage(image: string): Promise<ImageFacts>;
+
+  /** Removes an image; a missing image is not an error. */
+  removeImage(image: string, options: { force: boolean; noPrune: boolean }): Promise<void>;
+
+  /** Removes every container carrying the label `key=value`, running or not. */
+  removeContainersLabelled(key: string, value: string): Promise<number>;
+}
