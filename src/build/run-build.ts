@@ -1,0 +1,219 @@
+// Running a planned build: schedule the steps, turn each step's progress and
+// outcome into events, then report the final images and clean up what the run
+// created (containers always; artifact roots unless kept).
+
+import { rm } from 'node:fs/promises';
+
+import { debug } from '../debug.js';
+import type { Engine, ImageFacts } from '../engine/engine.js';
+import { WeldError, isCancellation } from '../errors.js';
+import { runSchedule } from '../graph/schedule.js';
+import type { EventError, EventSink, FinalImage, RunOutcome, Savings } from './events.js';
+import { LogTail } from './log-tail.js';
+import { listArtifactSources, type BuildPlan } from './plan.js';
+import { runStep, type StepSettings } from './run-step.js';
+
+export interface RunBuildOptions extends Omit<StepSettings, 'recordCreatedPath' | 'workDir'> {
+  plan: BuildPlan;
+  /** Maximum steps building at once; 0 means no cap. */
+  parallel: number;
+  keepGoing: boolean;
+  /** Leave the artifact roots the run created in place (`--keep-artifacts`). */
+  keepArtifacts: boolean;
+  /** Only these steps run; the others' last images are reused (watch mode). */
+  only?: Set<string>;
+  /** Image facts of steps that do not run this time, for the final report. */
+  previousFacts?: Map<string, ImageFacts>;
+  engineInfo: { version: string; endpoint: string };
+  signal: AbortSignal;
+}
+
+export interface RunBuildResult {
+  outcome: RunOutcome;
+  /** Image facts of every step that has an image after this run. */
+  facts: Map<string, ImageFacts>;
+  finalImages: FinalImage[];
+  /** Paths the run created and left in place (kept artifacts). */
+  createdPaths: string[];
+}
+
+/** Turns any error a step rejected with into event details. */
+function describeError(label: string, error: unknown): EventError {
+  if (error instanceof WeldError) {
+    const instruction = (error as { instruction?: string }).instruction;
+    return { message: error.message, hint: error.hint, instruction };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { message: `step ${label}: ${message}`, hint: 'run again with --debug to see where it failed' };
+}
+
+function computeSavings(plan: BuildPlan, label: string, sizeBytes: number, facts: Map<string, ImageFacts>): Savings[] {
+  const savings: Savings[] = [];
+  for (const source of listArtifactSources(plan, label)) {
+    const builder = facts.get(source);
+    if (!builder) continue;
+    savings.push({
+      againstStep: source,
+      againstImage: plan.steps.get(source)!.image,
+      againstSizeBytes: builder.sizeBytes,
+      ratio: sizeBytes > 0 ? builder.sizeBytes / sizeBytes : 0,
+      percentSaved: builder.sizeBytes > 0 ? (1 - sizeBytes / builder.sizeBytes) * 100 : 0,
+    });
+  }
+  return savings;
+}
+
+/** Runs the build and emits its events, from `run-started` to `run-finished`. */
+export async function runBuild(options: RunBuildOptions): Promise<RunBuildResult> {
+  const { plan, emit, engine } = options;
+  const startedAt = Date.now();
+  const facts = new Map(options.previousFacts ?? []);
+  const createdPaths: string[] = [];
+  const tails = new Map<string, LogTail>();
+  let firstError: (EventError & { step?: string }) | undefined;
+
+  emit({
+    type: 'run-started',
+    time: startedAt,
+    runId: options.runId,
+    buildFile: plan.manifest.file,
+    workDir: plan.manifest.workDir,
+    engine: options.engineInfo,
+    steps: plan.graph.labels.map((label) => {
+      const planned = plan.steps.get(label)!;
+      return {
+        label,
+        image: planned.image,
+        dependsOn: [...(plan.graph.dependencies.get(label)?.keys() ?? [])],
+        dockerfile: planned.dockerfileLabel,
+        context: planned.step.context,
+        artifacts: planned.step.artifacts.map(({ source, destination }) => ({ source, destination })),
+      };
+    }),
+  });
+
+  const settings: StepSettings = {
+    ...options,
+    workDir: plan.manifest.workDir,
+    recordCreatedPath: (created) => createdPaths.push(created),
+  };
+  const started = new Map<string, number>();
+  const instructionCounts = new Map<string, { total: number; cached: number }>();
+
+  const countingEmit: EventSink = (event) => {
+    if (event.type === 'step-progress') {
+      const counts = instructionCounts.get(event.step) ?? { total: 0, cached: 0 };
+      counts.total = event.total;
+      instructionCounts.set(event.step, counts);
+    } else if (event.type === 'step-cached') {
+      const counts = instructionCounts.get(event.step) ?? { total: 0, cached: 0 };
+      counts.cached += 1;
+      instructionCounts.set(event.step, counts);
+    }
+    emit(event);
+  };
+
+  const outcomes = await runSchedule(
+    plan.graph,
+    { parallel: options.parallel, keepGoing: options.keepGoing, only: options.only, signal: options.signal },
+    {
+      runStep: async (label, signal) => {
+        const planned = plan.steps.get(label)!;
+        const tail = new LogTail();
+        tails.set(label, tail);
+        started.set(label, Date.now());
+        emit({ type: 'step-started', time: Date.now(), step: label });
+
+        const result = await runStep(planned, { ...settings, emit: countingEmit }, tail, signal);
+        facts.set(label, result.facts);
+        const counts = instructionCounts.get(label) ?? { total: 0, cached: 0 };
+        emit({
+          type: 'step-finished',
+          time: Date.now(),
+          step: label,
+          image: result.image,
+          imageId: result.facts.id,
+          sizeBytes: result.facts.sizeBytes,
+          durationMs: Date.now() - started.get(label)!,
+          cached: counts.total > 0 && counts.cached >= counts.total - 1,
+          instructionsCached: counts.cached,
+          instructionsTotal: counts.total,
+        });
+      },
+      onFailed: (label, error) => {
+        if (isCancellation(error)) {
+          emit({ type: 'step-cancelled', time: Date.now(), step: label });
+          return;
+        }
+        const details = describeError(label, error);
+        debug('build', `step ${label} failed`, error instanceof Error ? (error.stack ?? error.message) : String(error));
+        firstError ??= { ...details, step: label };
+        emit({
+          type: 'step-failed',
+          time: Date.now(),
+          step: label,
+          durationMs: Date.now() - (started.get(label) ?? startedAt),
+          error: details,
+          logTail: tails.get(label)?.toArray() ?? [],
+        });
+      },
+      onCancelled: (label) => emit({ type: 'step-cancelled', time: Date.now(), step: label }),
+      onSkipped: (label, because) => emit({ type: 'step-skipped', time: Date.now(), step: label, because }),
+    },
+  );
+
+  await removeRunContainers(engine, options.runId);
+
+  const values = [...outcomes.values()];
+  let outcome: RunOutcome = 'succeeded';
+  if (values.includes('failed')) outcome = 'failed';
+  else if (options.signal.aborted || values.some((value) => value !== 'succeeded')) outcome = 'cancelled';
+
+  const finalImages: FinalImage[] = [];
+  if (outcome === 'succeeded') {
+    for (const label of plan.finalSteps) {
+      const imageFacts = facts.get(label);
+      if (!imageFacts) continue;
+      finalImages.push({
+        step: label,
+        image: plan.steps.get(label)!.image,
+        imageId: imageFacts.id,
+        sizeBytes: imageFacts.sizeBytes,
+        layers: imageFacts.layers,
+        savings: computeSavings(plan, label, imageFacts.sizeBytes, facts),
+      });
+    }
+  }
+
+  if (!options.keepArtifacts) {
+    await removeCreatedPaths(createdPaths);
+    createdPaths.length = 0;
+  }
+
+  emit({
+    type: 'run-finished',
+    time: Date.now(),
+    outcome,
+    durationMs: Date.now() - startedAt,
+    finalImages,
+    ...(firstError ? { error: firstError } : {}),
+  });
+  return { outcome, facts, finalImages, createdPaths };
+}
+
+/** Removes the containers a run left behind (artifact copies, aborted builds). */
+export async function removeRunContainers(engine: Engine, runId: string): Promise<void> {
+  try {
+    const removed = await engine.removeContainersLabelled('weld.run', runId);
+    if (removed > 0) debug('build', `removed ${removed} container(s) of run ${runId}`);
+  } catch (error) {
+    debug('build', `could not remove the containers of run ${runId}`, String(error));
+  }
+}
+
+/** Removes artifact roots, newest first, ignoring paths already gone. */
+export async function removeCreatedPaths(paths: string[]): Promise<void> {
+  for (const created of [...paths].reverse()) {
+    await rm(created, { recursive: true, force: true });
+  }
+}

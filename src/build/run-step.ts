@@ -1,0 +1,167 @@
+// The pipeline of one step: build the image, copy its artifacts out, read the
+// image's facts. It emits events as it goes and rejects on the first failure.
+
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+import type { BuildRequest, Engine, ImageFacts } from '../engine/engine.js';
+import { CancelledError } from '../errors.js';
+import type { EventSink } from './events.js';
+import { LogTail } from './log-tail.js';
+import type { PlannedStep } from './plan.js';
+
+/** Settings of a run that every step shares. */
+export interface StepSettings {
+  engine: Engine;
+  emit: EventSink;
+  workDir: string;
+  runId: string;
+  /** Build args from `--build K=V`; a step's own `args` win over them. */
+  buildArgs: Record<string, string>;
+  noCache: boolean;
+  rm: boolean;
+  forceRm: boolean;
+  network?: string;
+  suppress: boolean;
+  memoryBytes?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  /** Records a path that the run created, to remove at its end. */
+  recordCreatedPath(createdPath: string): void;
+}
+
+/** What a finished step hands to the run. */
+export interface StepResult {
+  facts: ImageFacts;
+  image: string;
+}
+
+/** Returns the topmost folder of `folder` that does not exist yet, if any. */
+async function findFirstMissingFolder(folder: string): Promise<string | undefined> {
+  let missing: string | undefined;
+  let current = folder;
+  for (;;) {
+    try {
+      await stat(current);
+      return missing;
+    } catch {
+      missing = current;
+      const parent = path.dirname(current);
+      if (parent === current) return missing;
+      current = parent;
+    }
+  }
+}
+
+async function pathExists(candidate: string): Promise<boolean> {
+  try {
+    await stat(candidate);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs one planned step; `tail` receives the step's output lines for failure reports. */
+export async function runStep(planned: PlannedStep, settings: StepSettings, tail: LogTail, signal: AbortSignal): Promise<StepResult> {
+  const { step } = planned;
+  const { emit, engine } = settings;
+  const time = (): number => Date.now();
+  const log = (source: 'build' | 'artifact', line: string): void => {
+    tail.push(line);
+    emit({ type: 'step-log', time: time(), step: step.label, source, line });
+  };
+
+  const request: BuildRequest = {
+    contextDir: step.contextDir,
+    dockerfilePath: path.relative(step.contextDir, step.dockerfilePath).split(path.sep).join('/'),
+    dockerfileContent: planned.dockerfileContent,
+    tag: planned.image,
+    buildArgs: { ...settings.buildArgs, ...step.args },
+    target: step.target,
+    noCache: settings.noCache || step.noCache,
+    rm: settings.rm,
+    forceRm: settings.forceRm,
+    network: settings.network,
+    quiet: settings.suppress,
+    memoryBytes: settings.memoryBytes,
+    cpuShares: settings.cpuShares,
+    cpusetCpus: settings.cpusetCpus,
+    labels: { 'weld.run': settings.runId, 'weld.step': step.label },
+  };
+
+  await engine.build(
+    request,
+    (output) => {
+      switch (output.kind) {
+        case 'context':
+          emit({ type: 'context-sent', time: time(), step: step.label, bytes: output.bytes });
+          break;
+        case 'instruction':
+          tail.push(`Step ${output.index}/${output.total} : ${output.text}`);
+          emit({ type: 'step-progress', time: time(), step: step.label, instruction: output.index, total: output.total, text: output.text });
+          break;
+        case 'cached':
+          emit({ type: 'step-cached', time: time(), step: step.label, instruction: output.index });
+          break;
+        case 'log':
+          log('build', output.line);
+          break;
+      }
+    },
+    signal,
+  );
+  if (signal.aborted) throw new CancelledError();
+
+  if (step.artifacts.length > 0) {
+    emit({ type: 'step-phase', time: time(), step: step.label, state: 'copying' });
+  }
+  for (const artifact of step.artifacts) {
+    const destinationDir = path.resolve(settings.workDir, artifact.destination);
+    const createdFolder = await findFirstMissingFolder(destinationDir);
+    const rootPath = path.join(destinationDir, path.posix.basename(artifact.source));
+    const rootExisted = await pathExists(rootPath);
+    const started = time();
+    let totalBytes = 0;
+    let announced = false;
+
+    const announce = (total: number): void => {
+      if (announced) return;
+      announced = true;
+      totalBytes = total;
+      emit({ type: 'artifact-started', time: time(), step: step.label, source: artifact.source, destination: artifact.destination, totalBytes });
+    };
+
+    if (createdFolder) await mkdir(destinationDir, { recursive: true });
+    if (createdFolder) settings.recordCreatedPath(createdFolder);
+
+    const result = await engine.copyFromImage(
+      {
+        image: planned.image,
+        sourcePath: artifact.source,
+        destinationDir,
+        labels: { 'weld.run': settings.runId, 'weld.step': step.label },
+        onProgress: (bytes, total) => {
+          announce(total);
+          emit({ type: 'artifact-progress', time: time(), step: step.label, source: artifact.source, bytes, totalBytes: total });
+        },
+      },
+      signal,
+    );
+    announce(result.bytes);
+    if (!createdFolder && !rootExisted) settings.recordCreatedPath(result.path);
+    emit({
+      type: 'artifact-finished',
+      time: time(),
+      step: step.label,
+      source: artifact.source,
+      destination: artifact.destination,
+      bytes: result.bytes,
+      durationMs: time() - started,
+    });
+    log('artifact', `copied ${artifact.source} to ${path.relative(settings.workDir, result.path) || '.'} (${result.bytes} bytes)`);
+  }
+
+  const facts = await engine.inspectImage(planned.image);
+  return { facts, image: planned.image };
+}

@@ -1,0 +1,134 @@
+// The weld command: parse arguments, load and plan build.yml, connect to the
+// engine, run the build with the chosen reporter, and exit with the right code.
+
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { CommanderError } from 'commander';
+
+import { planBuild } from '../build/plan.js';
+import { runBuild } from '../build/run-build.js';
+import { debug, setDebug } from '../debug.js';
+import { createDockerEngine } from '../engine/docker/docker-engine.js';
+import { ExitCode, InputError, type ExitCodeValue } from '../errors.js';
+import { loadManifest } from '../manifest/load.js';
+import { chooseReporterKind, createReporter } from './choose-reporter.js';
+import { parseArguments, type CliOptions } from './options.js';
+import { printError } from './print-error.js';
+
+function readVersion(): string {
+  const packageJson = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
+}
+
+/** Parses a docker-style memory size (`512m`, `2g`, `1048576`) into bytes. */
+export function parseMemory(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$/i.exec(value.trim());
+  if (!match) {
+    throw new InputError(`--docker-memory: invalid size "${value}"`, { hint: 'write a number of bytes or use a unit: 512m, 2g' });
+  }
+  const units: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+  return Math.round(Number(match[1]) * units[match[2]!.toLowerCase()]!);
+}
+
+/** Returns the build file and work dir the way Habitus resolves them. */
+export function resolvePaths(options: Pick<CliOptions, 'file' | 'workdir'>, cwd: string): { file: string; workDir: string } {
+  const workDir = path.resolve(cwd, options.workdir ?? '.');
+  // Habitus looks for the default build.yml in the work dir, and for any other
+  // -f value relative to the current dir.
+  const file = options.file === 'build.yml' ? path.join(workDir, 'build.yml') : path.resolve(cwd, options.file);
+  return { file, workDir };
+}
+
+/** Runs weld with the given arguments (without `node` and the script) and returns the exit code. */
+export async function main(argv: string[]): Promise<ExitCodeValue> {
+  const version = readVersion();
+  let options: CliOptions;
+  try {
+    options = parseArguments(argv, version);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const shown = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help';
+      return shown ? ExitCode.ok : ExitCode.badInput;
+    }
+    printError(error);
+    return ExitCode.badInput;
+  }
+  setDebug(options.debug || options.level === 'debug');
+
+  const { file, workDir } = resolvePaths(options, process.cwd());
+  const env = Object.keys(options.env).length > 0 ? options.env : process.env;
+  const controller = new AbortController();
+  let interrupted = false;
+
+  const interrupt = (): void => {
+    if (interrupted) {
+      // A second Ctrl-C while cleaning up: leave at once.
+      process.exit(ExitCode.interrupted);
+    }
+    interrupted = true;
+    controller.abort();
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+
+  try {
+    const manifest = await loadManifest({ file, workDir, env });
+    const plan = await planBuild(manifest, { uid: options.uid });
+    debug('cli', `planned ${plan.graph.labels.length} steps from ${file}`);
+
+    const engine = createDockerEngine({
+      host: options.host,
+      certPath: options.certs,
+      useTls: options.useTls,
+      tlsVerify: options.tlsVerify,
+      env: process.env,
+    });
+    const engineInfo = await engine.describe(controller.signal);
+
+    const kind = chooseReporterKind(options, process.stdout);
+    const reporter = await createReporter({
+      kind,
+      stdout: process.stdout,
+      stdin: process.stdin,
+      buildFile: file,
+      workDir,
+      watch: options.watch,
+      onCancel: interrupt,
+    });
+
+    const result = await runBuild({
+      plan,
+      engine,
+      emit: (event) => reporter.handle(event),
+      runId: randomBytes(6).toString('hex'),
+      engineInfo,
+      signal: controller.signal,
+      parallel: options.parallel,
+      keepGoing: options.keepGoing,
+      keepArtifacts: options.keepArtifacts,
+      buildArgs: options.build,
+      noCache: !options.cache,
+      rm: options.rm !== false,
+      forceRm: options.forceRm,
+      network: options.network,
+      suppress: options.suppress,
+      memoryBytes: options.dockerMemory ? parseMemory(options.dockerMemory) : undefined,
+      cpuShares: options.dockerCpuShares,
+      cpusetCpus: options.dockerCpusetCpus,
+    });
+    await reporter.close();
+
+    if (result.outcome === 'succeeded') return ExitCode.ok;
+    if (result.outcome === 'cancelled' || interrupted) return ExitCode.interrupted;
+    return ExitCode.buildFailed;
+  } catch (error) {
+    if (interrupted) return ExitCode.interrupted;
+    printError(error);
+    return error instanceof InputError ? ExitCode.badInput : ((error as { exitCode?: ExitCodeValue }).exitCode ?? ExitCode.buildFailed);
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
+}

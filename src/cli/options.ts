@@ -1,0 +1,241 @@
+// Command-line arguments: weld's own flags and every flag Habitus has, in both
+// spellings (`--no-cache` and Go-style `-no-cache`, `-rm=false`).
+
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+import { InputError } from '../errors.js';
+
+/** The parsed command line. */
+export interface CliOptions {
+  file: string;
+  workdir?: string;
+  plain: boolean;
+  json: boolean;
+  tui: boolean;
+  watch: boolean;
+  /** Poll interval in milliseconds when `--poll` is given. */
+  poll?: number;
+  parallel: number;
+  keepGoing: boolean;
+  debug: boolean;
+  network?: string;
+  cache: boolean;
+  rm: boolean;
+  forceRm: boolean;
+  suppress: boolean;
+  build: Record<string, string>;
+  env: Record<string, string>;
+  uid?: string;
+  keepArtifacts: boolean;
+  host?: string;
+  certs?: string;
+  useTls: boolean;
+  tlsVerify: boolean;
+  level: string;
+  pretty: boolean;
+  dockerMemory?: string;
+  dockerCpusetCpus?: string;
+  dockerCpuShares?: number;
+  forceRmi: boolean;
+  nopruneRmi: boolean;
+  keepAll: boolean;
+  cleanup: boolean;
+  secrets: boolean;
+  secProviders: string;
+  binding: string;
+  port: number;
+  afterBuildCommands: boolean;
+  authenticationSecretServer: boolean;
+  userSecretServer?: string;
+  passwordSecretServer?: string;
+  os?: string;
+  useStat: boolean;
+}
+
+/** Log levels Habitus accepts for `--level`. */
+const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical'];
+
+function parseKeyValue(flag: string) {
+  return (value: string, previous: Record<string, string> = {}): Record<string, string> => {
+    const equals = value.indexOf('=');
+    if (equals <= 0) throw new InvalidArgumentError(`expected NAME=VALUE for ${flag}, got "${value}"`);
+    return { ...previous, [value.slice(0, equals)]: value.slice(equals + 1) };
+  };
+}
+
+function parseCount(flag: string, minimum: number) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < minimum) {
+      throw new InvalidArgumentError(`${flag} takes a whole number of at least ${minimum}, got "${value}"`);
+    }
+    return parsed;
+  };
+}
+
+/** Creates the commander program with every flag and its help group. */
+export function createProgram(version: string): Command {
+  const program = new Command('weld')
+    .description('Build the steps of a Habitus build.yml as a graph of Docker images, with a live console.')
+    .version(version, '-v, --version', 'print the version of weld')
+    .helpOption('-h, --help', 'show this help')
+    .allowExcessArguments(false)
+    .configureHelp({ sortOptions: false, showGlobalOptions: false });
+
+  const group = (heading: string, options: Option[]): void => {
+    for (const option of options) program.addOption(option.helpGroup(heading));
+  };
+
+  group('Input:', [
+    new Option('-f, --file <path>', 'build file').default('build.yml'),
+    new Option('-d, --workdir <dir>', 'work dir that contexts and artifacts are relative to (default: the current dir)'),
+    new Option('--env <NAME=VALUE>', 'value for _env(NAME) in build.yml; once any is given, only these are used (repeatable)')
+      .argParser(parseKeyValue('--env'))
+      .default({}, 'the environment'),
+    new Option('--build <NAME=VALUE>', 'build argument for every step; a step\'s own args win (repeatable)')
+      .argParser(parseKeyValue('--build'))
+      .default({}, 'none'),
+    new Option('--uid <id>', 'suffix for every image name, so runs on a shared engine do not collide'),
+  ]);
+
+  group('Output:', [
+    new Option('--plain', 'plain lines prefixed with the step label (the default when stdout is not a terminal)').default(false),
+    new Option('--json', 'the event stream as NDJSON, one event a line').default(false),
+    new Option('--tui', 'the live console even when stdout is not a terminal').default(false),
+    new Option('--debug', 'debug output on stderr, and stack traces of errors').default(false),
+  ]);
+
+  group('Running:', [
+    new Option('--parallel <n>', 'maximum steps building at once (0: no cap)').argParser(parseCount('--parallel', 0)).default(0, 'no cap'),
+    new Option('--keep-going', 'after a failure, let independent steps finish').default(false),
+    new Option('--watch', 'rebuild what a change to sources, Dockerfiles or build.yml affects').default(false),
+    new Option('--poll [ms]', 'with --watch, poll for changes every ms milliseconds (bind mounts, network drives)')
+      .argParser(parseCount('--poll', 50)),
+    new Option('--keep-artifacts', 'leave the copied artifacts in place after the run').default(false),
+  ]);
+
+  group('Docker build:', [
+    new Option('--no-cache', 'build every step without the layer cache'),
+    new Option('--no-rm', 'keep intermediate containers after a successful build (Habitus: -rm=false)'),
+    new Option('--force-rm', 'remove intermediate containers even after a failed build').default(false),
+    new Option('--suppress', 'print no build output, only progress and results').default(false),
+    new Option('--network <mode>', 'network mode for RUN instructions (host, none, or a network name)'),
+    new Option('--docker-memory <bytes>', 'memory limit for RUN containers, e.g. 512m'),
+    new Option('--docker-cpuset-cpus <cpus>', 'CPUs RUN containers may use, e.g. 0-1'),
+    new Option('--docker-cpu-shares <n>', 'relative CPU weight of RUN containers').argParser(parseCount('--docker-cpu-shares', 0)),
+  ]);
+
+  group('Docker engine:', [
+    new Option('--host <url>', 'engine address: unix://, tcp:// or ssh:// (default: DOCKER_HOST, else the local socket)'),
+    new Option('--certs <dir>', 'folder with ca.pem, cert.pem and key.pem (default: DOCKER_CERT_PATH)'),
+    new Option('--use-tls', 'talk TLS to the engine without verifying its certificate').default(false),
+    new Option('--tls-verify', 'talk TLS to the engine and verify its certificate (default: DOCKER_TLS_VERIFY)').default(false),
+  ]);
+
+  group('Habitus steps and images:', [
+    new Option('--no-cleanup', 'skip the cleanup commands of every step'),
+    new Option('--after-build-commands', 'allow after_build_command to run on this host').default(false),
+    new Option('--keep-all', 'keep every step image (weld keeps them by default)').default(false),
+    new Option('--force-rmi', 'force the removal of images weld removes').default(false),
+    new Option('--noprune-rmi', 'keep untagged parents of images weld removes').default(false),
+  ]);
+
+  group('Habitus secrets:', [
+    new Option('--secrets', 'serve the secrets of build.yml while steps build').default(false),
+    new Option('--sec-providers <list>', 'secret providers allowed, comma separated').default('file,env'),
+    new Option('--binding <address>', 'address the secret server listens on').default('127.0.0.1'),
+    new Option('--port <port>', 'port of the secret server').argParser(parseCount('--port', 1)).default(8080),
+    new Option('--authentication-secret-server', 'require basic auth on the secret server').default(false),
+    new Option('--user-secret-server <user>', 'basic auth user of the secret server'),
+    new Option('--password-secret-server <password>', 'basic auth password of the secret server'),
+  ]);
+
+  group('Accepted for Habitus, no effect in weld:', [
+    new Option('--level <level>', 'Habitus log level; weld maps debug to --debug and prints the rest as usual')
+      .choices(LOG_LEVELS)
+      .default('info'),
+    new Option('--pretty [bool]', 'Habitus coloured logs; weld colours only its console').default(true),
+    new Option('--os <os>', 'Habitus host OS hint; weld asks the engine instead'),
+    new Option('--use-stat', 'Habitus stat-based copy; weld reads modes from the archive, no stat in the image').default(false),
+  ]);
+
+  return program;
+}
+
+/** Boolean flags of Habitus that Go also accepts as `-flag=true` / `-flag=false`. */
+const BOOLEAN_FLAGS = new Set([
+  'plain', 'json', 'tui', 'debug', 'keep-going', 'watch', 'keep-artifacts', 'force-rm', 'suppress', 'use-tls', 'tls-verify',
+  'after-build-commands', 'keep-all', 'force-rmi', 'noprune-rmi', 'secrets', 'authentication-secret-server', 'use-stat', 'pretty',
+]);
+/** Flags whose commander form is negated: `--rm=false` means `--no-rm`. */
+const NEGATED_FLAGS = new Map([
+  ['rm', { whenTrue: undefined, whenFalse: '--no-rm' }],
+  ['no-cache', { whenTrue: '--no-cache', whenFalse: undefined }],
+  ['no-cleanup', { whenTrue: '--no-cleanup', whenFalse: undefined }],
+]);
+
+/**
+ * Rewrites Habitus's Go-style arguments into the form commander parses:
+ * `-no-cache` → `--no-cache`, `-keep-artifacts=true` → `--keep-artifacts`,
+ * `-rm=false` → `--no-rm`, `--suppress=false` → nothing.
+ */
+export function normalizeArguments(argv: string[], program: Command): string[] {
+  const longNames = new Set(program.options.map((option) => option.long?.replace(/^--/, '')).filter(Boolean) as string[]);
+  longNames.add('rm');
+  const result: string[] = [];
+
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index]!;
+    if (argument === '--') {
+      result.push(...argv.slice(index));
+      break;
+    }
+    const match = /^--?([a-z][a-z0-9-]*)(?:=(.*))?$/.exec(argument);
+    const single = match && !argument.startsWith('--');
+    if (!match) {
+      result.push(argument);
+      continue;
+    }
+    if (single && match[1]!.length === 1) {
+      // Go's flag package also takes `-f=build.yml`; commander wants `-f build.yml`.
+      result.push(...(match[2] === undefined ? [argument] : [`-${match[1]}`, match[2]]));
+      continue;
+    }
+    const [, name, value] = match as unknown as [string, string, string | undefined];
+    if (!longNames.has(name)) {
+      result.push(argument);
+      continue;
+    }
+
+    const negated = NEGATED_FLAGS.get(name);
+    if (negated) {
+      const on = value === undefined || /^(true|1|t)$/i.test(value);
+      if (value !== undefined && !/^(true|false|1|0|t|f)$/i.test(value)) {
+        throw new InputError(`-${name} takes true or false, got "${value}"`, { hint: `write --${name} or --${name}=false` });
+      }
+      const replacement = on ? negated.whenTrue : negated.whenFalse;
+      if (replacement) result.push(replacement);
+      continue;
+    }
+    if (BOOLEAN_FLAGS.has(name) && value !== undefined) {
+      if (!/^(true|false|1|0|t|f)$/i.test(value)) {
+        throw new InputError(`--${name} takes true or false, got "${value}"`, { hint: `write --${name} or --${name}=false` });
+      }
+      if (name === 'pretty') result.push(`--pretty=${/^(true|1|t)$/i.test(value)}`);
+      else if (/^(true|1|t)$/i.test(value)) result.push(`--${name}`);
+      continue;
+    }
+    result.push(value === undefined ? `--${name}` : `--${name}=${value}`);
+  }
+  return result;
+}
+
+/** Parses the command line; commander prints help or version and exits by itself. */
+export function parseArguments(argv: string[], version: string): CliOptions {
+  const program = createProgram(version);
+  program.exitOverride();
+  program.configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  program.parse(normalizeArguments(argv, program), { from: 'user' });
+  const options = program.opts() as Omit<CliOptions, 'pretty'> & { pretty: boolean | string };
+  return { ...options, pretty: options.pretty !== false && options.pretty !== 'false' } as CliOptions;
+}

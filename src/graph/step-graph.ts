@@ -1,0 +1,116 @@
+// The dependency graph of a build: which step waits for which. It holds labels
+// only; the build runner decides what a step does.
+
+import { InputError } from '../errors.js';
+
+/** An edge's origin, kept so that messages can say why a step waits. */
+export type EdgeReason = 'depends_on' | 'FROM';
+
+export interface StepGraph {
+  /** Labels in build.yml order. */
+  labels: string[];
+  /** For each label, the labels it waits for, each with why. */
+  dependencies: Map<string, Map<string, EdgeReason>>;
+  /** For each label, the labels that wait for it. */
+  dependents: Map<string, Set<string>>;
+}
+
+/** One edge: `from` waits for `to`. */
+export interface Edge {
+  from: string;
+  to: string;
+  reason: EdgeReason;
+}
+
+/** Returns the labels of the first cycle found, closed (`a → b → a` as `[a, b, a]`). */
+export function findCycle(graph: StepGraph): string[] | undefined {
+  const visiting = new Set<string>();
+  const done = new Set<string>();
+  const path: string[] = [];
+
+  const visit = (label: string): string[] | undefined => {
+    if (done.has(label)) return undefined;
+    if (visiting.has(label)) return [...path.slice(path.indexOf(label)), label];
+
+    visiting.add(label);
+    path.push(label);
+    for (const dependency of graph.dependencies.get(label)?.keys() ?? []) {
+      const cycle = visit(dependency);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    visiting.delete(label);
+    done.add(label);
+    return undefined;
+  };
+
+  for (const label of graph.labels) {
+    const cycle = visit(label);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the graph from labels and edges; throws InputError naming the cycle path
+ * and the reason of each edge when the steps depend on each other in a circle.
+ */
+export function createStepGraph(labels: string[], edges: Edge[], buildFile = 'build.yml'): StepGraph {
+  const dependencies = new Map<string, Map<string, EdgeReason>>();
+  const dependents = new Map<string, Set<string>>();
+  for (const label of labels) {
+    dependencies.set(label, new Map());
+    dependents.set(label, new Set());
+  }
+
+  for (const edge of edges) {
+    const from = dependencies.get(edge.from);
+    const to = dependents.get(edge.to);
+    if (!from || !to) throw new Error(`edge ${edge.from} → ${edge.to} names a step that is not in the graph`);
+    if (!from.has(edge.to) || edge.reason === 'depends_on') from.set(edge.to, edge.reason);
+    to.add(edge.from);
+  }
+
+  const graph = { labels, dependencies, dependents };
+  const cycle = findCycle(graph);
+  if (cycle) {
+    const steps = cycle
+      .slice(0, -1)
+      .map((label, index) => `${label} waits for ${cycle[index + 1]} (${dependencies.get(label)?.get(cycle[index + 1]!)})`);
+    throw new InputError(`${buildFile}: the steps depend on each other in a cycle: ${cycle.join(' → ')}\n  ${steps.join('\n  ')}`, {
+      hint: 'remove one of these depends_on entries, or change a FROM line so that it names a base image instead of a step',
+    });
+  }
+  return graph;
+}
+
+/** Returns the given labels and every label downstream of them, in build.yml order. */
+export function selectDownstream(graph: StepGraph, labels: Iterable<string>): string[] {
+  const selected = new Set<string>();
+  const queue = [...labels];
+  while (queue.length > 0) {
+    const label = queue.shift()!;
+    if (selected.has(label) || !graph.dependencies.has(label)) continue;
+    selected.add(label);
+    queue.push(...(graph.dependents.get(label) ?? []));
+  }
+  return graph.labels.filter((label) => selected.has(label));
+}
+
+/** Returns every label upstream of `label` (what it needs, directly or not). */
+export function selectUpstream(graph: StepGraph, label: string): Set<string> {
+  const upstream = new Set<string>();
+  const queue = [...(graph.dependencies.get(label)?.keys() ?? [])];
+  while (queue.length > 0) {
+    const next = queue.shift()!;
+    if (upstream.has(next)) continue;
+    upstream.add(next);
+    queue.push(...(graph.dependencies.get(next)?.keys() ?? []));
+  }
+  return upstream;
+}
+
+/** Returns the labels no other step depends on: the final images. */
+export function listFinalSteps(graph: StepGraph): string[] {
+  return graph.labels.filter((label) => (graph.dependents.get(label)?.size ?? 0) === 0);
+}

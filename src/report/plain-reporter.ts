@@ -1,0 +1,142 @@
+// The plain reporter: one line per event worth a line, each prefixed with the
+// step label, for CI logs and pipes. It never moves the cursor.
+
+import type { BuildEvent, FinalImage } from '../build/events.js';
+import { formatBytes, formatDuration, formatSavings } from './format.js';
+import { buildLayerRows } from './layer-table.js';
+import type { Reporter, ReporterOptions } from './reporter.js';
+
+/** Prefix of lines that belong to the run rather than a step. */
+const RUN_PREFIX = 'weld';
+/** Widest `created by` column in the layer table; longer text is cut with `…`. */
+const INSTRUCTION_COLUMN_WIDTH = 70;
+
+/** Removes escape sequences and carriage-return redraws so lines stay one line. */
+function cleanLine(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  const withoutEscapes = line.replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*(\x07|\x1b\\)|\x1b[@-Z\\-_]/g, '');
+  const lastRedraw = withoutEscapes.lastIndexOf('\r');
+  return lastRedraw >= 0 ? withoutEscapes.slice(lastRedraw + 1) : withoutEscapes;
+}
+
+function cut(text: string, width: number): string {
+  return text.length <= width ? text : text.slice(0, width - 1) + '…';
+}
+
+/** Returns the lines of the layer table of a final image. */
+export function formatLayerTable(image: FinalImage): string[] {
+  const rows = buildLayerRows(image);
+  const sizes = rows.map((row) => formatBytes(row.sizeBytes));
+  const sizeWidth = Math.max(4, ...sizes.map((size) => size.length));
+  const lines = [`${'SIZE'.padStart(sizeWidth)}   SHARE  CREATED BY`];
+  rows.forEach((row, index) => {
+    const share = `${(row.share * 100).toFixed(1)} %`.padStart(7);
+    lines.push(`${sizes[index]!.padStart(sizeWidth)} ${share}  ${cut(row.instruction.replace(/\s+/g, ' '), INSTRUCTION_COLUMN_WIDTH)}`);
+  });
+  return lines;
+}
+
+export function createPlainReporter(options: ReporterOptions): Reporter {
+  const { stdout } = options;
+  let width = RUN_PREFIX.length;
+  const logs = new Map<string, string[]>();
+
+  const write = (prefix: string, text: string): void => {
+    stdout.write(`${prefix.padEnd(width)} | ${text}\n`);
+  };
+
+  const handle = (event: BuildEvent): void => {
+    switch (event.type) {
+      case 'run-started': {
+        width = Math.max(RUN_PREFIX.length, ...event.steps.map((step) => step.label.length));
+        logs.clear();
+        const count = event.steps.length === 1 ? '1 step' : `${event.steps.length} steps`;
+        write(RUN_PREFIX, `${event.buildFile} · ${count} · Docker ${event.engine.version} at ${event.engine.endpoint}`);
+        break;
+      }
+      case 'step-started':
+        write(event.step, 'started');
+        break;
+      case 'context-sent':
+        write(event.step, `sent build context (${formatBytes(event.bytes)})`);
+        break;
+      case 'step-progress':
+        write(event.step, `Step ${event.instruction}/${event.total} : ${event.text}`);
+        break;
+      case 'step-cached':
+        break;
+      case 'step-log': {
+        const line = cleanLine(event.line);
+        write(event.step, line);
+        break;
+      }
+      case 'step-phase':
+        break;
+      case 'artifact-started': {
+        const total = event.totalBytes > 0 ? ` (${formatBytes(event.totalBytes)})` : '';
+        write(event.step, `copying ${event.source} → ${event.destination}${total}`);
+        break;
+      }
+      case 'artifact-progress':
+        break;
+      case 'artifact-finished':
+        write(event.step, `copied ${event.source} → ${event.destination}: ${formatBytes(event.bytes)} in ${formatDuration(event.durationMs)}`);
+        break;
+      case 'step-finished': {
+        const cache = event.cached ? ' (all cached)' : '';
+        write(event.step, `done in ${formatDuration(event.durationMs)}${cache} · ${event.image} ${formatBytes(event.sizeBytes)}`);
+        break;
+      }
+      case 'step-failed':
+        write(event.step, `failed after ${formatDuration(event.durationMs)}: ${event.error.message}`);
+        logs.set(event.step, event.logTail);
+        break;
+      case 'step-cancelled':
+        write(event.step, 'cancelled');
+        break;
+      case 'step-skipped':
+        write(event.step, `skipped because ${event.because} did not finish`);
+        break;
+      case 'warning':
+        write(event.step ?? RUN_PREFIX, `warning: ${event.message}`);
+        break;
+      case 'run-finished':
+        finishRun(event);
+        break;
+    }
+  };
+
+  const finishRun = (event: Extract<BuildEvent, { type: 'run-finished' }>): void => {
+    for (const image of event.finalImages) {
+      write(RUN_PREFIX, '');
+      write(RUN_PREFIX, `final image ${image.image} · ${formatBytes(image.sizeBytes)} · ${image.layers.length} layers`);
+      for (const line of formatLayerTable(image)) write(RUN_PREFIX, line);
+      for (const savings of image.savings) write(RUN_PREFIX, formatSavings(image, savings));
+    }
+
+    if (event.error) {
+      const label = event.error.step;
+      const tail = label ? (logs.get(label) ?? []) : [];
+      write(RUN_PREFIX, '');
+      if (label && tail.length > 0) {
+        write(RUN_PREFIX, `last ${tail.length} lines of ${label}:`);
+        for (const line of tail) write(label, cleanLine(line));
+      }
+      write(RUN_PREFIX, `error: ${event.error.message}`);
+      if (event.error.instruction) write(RUN_PREFIX, `instruction: ${event.error.instruction}`);
+      if (event.error.hint) write(RUN_PREFIX, `hint: ${event.error.hint}`);
+    }
+
+    const verdict = { succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled' }[event.outcome];
+    write(RUN_PREFIX, `${verdict} in ${formatDuration(event.durationMs)}`);
+  };
+
+  return {
+    handle,
+    close: () =>
+      new Promise((resolve) => {
+        if (stdout.writableNeedDrain) stdout.once('drain', () => resolve());
+        else resolve();
+      }),
+  };
+}
