@@ -1,0 +1,187 @@
+import { readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { BuildEvent } from '../../src/build/events.js';
+import {
+  copyDemo,
+  docker,
+  findFreePort,
+  listContainerIds,
+  makeProject,
+  parseEvents,
+  runWeld,
+  startWeld,
+  uniqueSuffix,
+  waitFor,
+  waitForExit,
+} from './helpers.js';
+
+const uid = `e2e${uniqueSuffix()}`;
+const createdDirs: string[] = [];
+
+beforeAll(async () => {
+  // These tests need a real engine; without one they fail here with the reason.
+  await docker('version', '--format', '{{.Server.Version}}');
+});
+
+afterAll(async () => {
+  for (const dir of createdDirs) await rm(dir, { recursive: true, force: true });
+  const images = await docker('images', '--format', '{{.Repository}}:{{.Tag}}');
+  const ours = images.split('\n').filter((image) => image.includes(`-${uid}`));
+  if (ours.length > 0) await docker('rmi', '-f', ...ours);
+});
+
+async function listWeldTempEntries(): Promise<string[]> {
+  return (await readdir(os.tmpdir())).filter((name) => name.startsWith('weld-') && !name.startsWith('weld-e2e'));
+}
+
+describe('weld against a real engine', () => {
+  it('builds the demo, prints the layer table and savings, and the image serves hello world', async () => {
+    const demo = await copyDemo();
+    createdDirs.push(demo);
+
+    const run = await runWeld(['-d', demo, '--plain', '--uid', uid]);
+
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/builder\s+\| done in/);
+    expect(run.stdout).toMatch(/weld\s+\| final image helloworld-\w+:latest/);
+    expect(run.stdout).toMatch(/SIZE\s+SHARE\s+CREATED BY/);
+    expect(run.stdout).toMatch(/helloworld-\w+:latest [\d.]+ MB · builder [\d.]+ MB · \d+× smaller \(\d+\.\d % saved\)/);
+    expect(await readdir(demo)).not.toContain('helloworld');
+
+    const size = Number(await docker('image', 'inspect', '--format', '{{.Size}}', `helloworld-${uid}:latest`));
+    expect(size).toBeLessThan(8_000_000);
+
+    const port = await findFreePort();
+    const container = await docker('run', '-d', '--rm', '--network', 'host', '-e', `PORT=${port}`, `helloworld-${uid}:latest`);
+    try {
+      const body = await waitFor(
+        async () => {
+          try {
+            const response = await fetch(`http://127.0.0.1:${port}/`);
+            return await response.text();
+          } catch {
+            return undefined;
+          }
+        },
+        10_000,
+        'the hello world server to answer',
+      );
+      expect(body).toBe('hello world!\n');
+    } finally {
+      await docker('rm', '-f', container);
+    }
+  });
+
+  it('builds three independent steps at the same time', async () => {
+    const step = (n: number) => `FROM busybox:1.35\nRUN echo step ${n} && sleep 3\n`;
+    const project = await makeProject({
+      'a/Dockerfile': step(1),
+      'b/Dockerfile': step(2),
+      'c/Dockerfile': step(3),
+      'build.yml': [
+        'build:',
+        '  version: 2016-03-14',
+        '  steps:',
+        ...['a', 'b', 'c'].flatMap((label) => [`    ${label}:`, `      name: overlap-${label}`, `      context: ${label}`, '      no_cache: true']),
+      ].join('\n'),
+    });
+    createdDirs.push(project);
+
+    const run = await runWeld(['-d', project, '--json', '--uid', uid]);
+
+    expect(run.code).toBe(0);
+    const events = parseEvents(run.stdout);
+    const started = events.filter((event) => event.type === 'step-started').map((event) => event.time);
+    const finished = events.filter((event) => event.type === 'step-finished').map((event) => event.time);
+    expect(started).toHaveLength(3);
+    expect(Math.max(...started)).toBeLessThan(Math.min(...finished));
+  });
+
+  it('exits 1 for a failing RUN, naming the step and the instruction, and leaves no container', async () => {
+    const project = await makeProject({
+      'Dockerfile': 'FROM busybox:1.35\nRUN echo about to fail && exit 3\n',
+      'build.yml': 'build:\n  version: 2016-03-14\n  steps:\n    broken:\n      name: broken-step\n',
+    });
+    createdDirs.push(project);
+    const before = new Set(await listContainerIds());
+
+    const run = await runWeld(['-d', project, '--plain', '--uid', uid]);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/broken\s+\| failed after/);
+    expect(run.stdout).toContain('instruction: RUN echo about to fail && exit 3');
+    expect(run.stdout).toMatch(/broken\s+\| about to fail/);
+    expect(run.stdout).toMatch(/error: .*non-zero code: 3/);
+    const left = (await listContainerIds()).filter((id) => !before.has(id));
+    expect(left).toEqual([]);
+  });
+
+  it('names the image and path when an artifact is missing', async () => {
+    const project = await makeProject({
+      'Dockerfile': 'FROM busybox:1.35\nRUN mkdir -p /out\n',
+      'build.yml': 'build:\n  version: 2016-03-14\n  steps:\n    builder:\n      name: missing-artifact\n      artifacts:\n        - /out/nothing-here\n',
+    });
+    createdDirs.push(project);
+
+    const run = await runWeld(['-d', project, '--plain', '--uid', uid]);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('/out/nothing-here');
+    expect(run.stdout).toMatch(/error: .*missing-artifact-\w+/);
+    expect(await readdir(project)).toEqual(['Dockerfile', 'build.yml']);
+  });
+
+  it('exits 130 on SIGINT mid-build and leaves no container and no temp file', async () => {
+    const project = await makeProject({
+      'Dockerfile': 'FROM busybox:1.35\nRUN echo sleeping && sleep 60\n',
+      'build.yml': 'build:\n  version: 2016-03-14\n  steps:\n    sleeper:\n      name: sleeper\n      no_cache: true\n',
+    });
+    createdDirs.push(project);
+    const containersBefore = new Set(await listContainerIds());
+    const tempBefore = new Set(await listWeldTempEntries());
+
+    const child = startWeld(['-d', project, '--json', '--uid', uid]);
+    await waitFor(() => (child.output.stdout.includes('"line":"sleeping"') ? true : undefined), 60_000, 'the RUN to start');
+    const interruptedAt = Date.now();
+    child.kill('SIGINT');
+    const run = await waitForExit(child);
+
+    expect(run.code).toBe(130);
+    expect(Date.now() - interruptedAt).toBeLessThan(15_000);
+    const events = parseEvents(run.stdout);
+    const last = events.at(-1) as Extract<BuildEvent, { type: 'run-finished' }>;
+    expect(last).toMatchObject({ type: 'run-finished', outcome: 'cancelled' });
+    expect(events).toContainEqual(expect.objectContaining({ type: 'step-cancelled', step: 'sleeper' }));
+    const containersLeft = await waitFor(
+      async () => {
+        const left = (await listContainerIds()).filter((id) => !containersBefore.has(id));
+        return left.length === 0 ? left : undefined;
+      },
+      10_000,
+      'the build container to be removed',
+    );
+    expect(containersLeft).toEqual([]);
+    expect((await listWeldTempEntries()).filter((name) => !tempBefore.has(name))).toEqual([]);
+    expect(await readdir(project)).toEqual(['Dockerfile', 'build.yml']);
+  });
+
+  it('exits 2 and builds nothing when build.yml is invalid', async () => {
+    const project = await makeProject({
+      'Dockerfile': 'FROM busybox:1.35\n',
+      'build.yml': 'build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: app\n      dependson: [base]\n',
+    });
+    createdDirs.push(project);
+
+    const run = await runWeld(['-d', project, '--plain']);
+
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('dependson');
+    expect(run.stderr).toContain('depends_on');
+  });
+});
