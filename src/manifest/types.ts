@@ -21,6 +21,7 @@ export interface SecretSpec {
   value: string;
 }
 
+/** One step of build.yml with its defaults filled in and its paths made absolute. */
 export interface Step {
   /** Key of the step under `steps`. */
   label: string;
@@ -34,20 +35,29 @@ export interface Step {
   dockerfile: string;
   /** Absolute path of the Dockerfile. */
   dockerfilePath: string;
+  /** Build args (`args`): numbers as written, booleans as `true`/`false`, a key without a value as ''. */
   args: Record<string, string>;
+  /** Files and folders copied out of the image after the build (`artifacts`). */
   artifacts: ArtifactSpec[];
   /** Labels listed under `depends_on`. */
   dependsOn: string[];
+  /** Dockerfile stage to stop at (`target`). */
   target?: string;
+  /** Build without the layer cache (`no_cache`). */
   noCache: boolean;
+  /** Commands run in a container of the built image before it is squashed (`cleanup.commands`). */
   cleanupCommands: string[];
+  /** Command run in a container of the built image (`command`). */
   command?: string;
+  /** Command run on the host after the step is built (`after_build_command`). */
   afterBuildCommand?: string;
+  /** Secrets the step may fetch while it builds (`secrets`, version 2016-03-14 only). */
   secrets: SecretSpec[];
   /** 1-based line of the step's key in build.yml, for messages. */
   line: number;
 }
 
+/** build.yml as weld runs it. */
 export interface Manifest {
   /** Absolute path of build.yml. */
   file: string;

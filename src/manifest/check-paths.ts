@@ -1,0 +1,71 @@
+// Checks on the disk: each step's context folder and Dockerfile exist.
+
+import { stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+
+import { InputError } from '../errors.js';
+import type { ManifestLines } from './parse.js';
+import { displayPath, problemsError, type Problem } from './problems.js';
+import type { Manifest, Step } from './types.js';
+
+export interface CheckPathsOptions {
+  /** Lines of the `context` and `dockerfile` keys; without them messages give the step's line. */
+  lines?: ManifestLines;
+  /** build.yml as messages name it; defaults to its path relative to the current folder. */
+  fileLabel?: string;
+}
+
+type StatResult = { stats: Stats } | { code: string };
+
+async function statPath(target: string): Promise<StatResult> {
+  try {
+    return { stats: await stat(target) };
+  } catch (error) {
+    return { code: (error as NodeJS.ErrnoException).code ?? 'unknown error' };
+  }
+}
+
+async function checkStep(step: Step, workDir: string, lines: ManifestLines | undefined): Promise<Problem[]> {
+  const contextLine = lines?.stepKeyLine(step.label, 'context') ?? step.line;
+  const context = await statPath(step.contextDir);
+
+  if ('code' in context) {
+    const message = context.code === 'ENOENT' ? `context folder of step \`${step.label}\` not found: ${step.contextDir}` : `cannot read the context folder of step \`${step.label}\`: ${step.contextDir} (${context.code})`;
+    return [{ message, hint: `\`context: ${step.context}\` is relative to the work dir ${workDir}; fix the path or create the folder`, line: contextLine }];
+  }
+  if (!context.stats.isDirectory()) {
+    return [{ message: `context of step \`${step.label}\` is not a folder: ${step.contextDir}`, hint: '`context` names the folder sent to Docker as the build context', line: contextLine }];
+  }
+
+  const dockerfileLine = lines?.stepKeyLine(step.label, 'dockerfile');
+  const dockerfile = await statPath(step.dockerfilePath);
+  const hint =
+    dockerfileLine === undefined
+      ? `the step has no \`dockerfile\`, so weld looked for \`Dockerfile\` in its context folder ${step.contextDir}; add \`dockerfile:\` naming the file`
+      : `\`dockerfile: ${step.dockerfile}\` is relative to the step's context folder ${step.contextDir}; fix the path or create the file`;
+
+  if ('code' in dockerfile) {
+    const message = dockerfile.code === 'ENOENT' ? `Dockerfile of step \`${step.label}\` not found: ${step.dockerfilePath}` : `cannot read the Dockerfile of step \`${step.label}\`: ${step.dockerfilePath} (${dockerfile.code})`;
+    return [{ message, hint, line: dockerfileLine ?? step.line }];
+  }
+  if (!dockerfile.stats.isFile()) {
+    return [{ message: `Dockerfile of step \`${step.label}\` is not a file: ${step.dockerfilePath}`, hint, line: dockerfileLine ?? step.line }];
+  }
+  return [];
+}
+
+/**
+ * Checks that the work dir, and each step's context folder and Dockerfile, exist. Throws one
+ * InputError listing every path that is missing, naming the path looked for.
+ */
+export async function checkManifestPaths(manifest: Manifest, options: CheckPathsOptions = {}): Promise<void> {
+  const workDir = await statPath(manifest.workDir);
+  if ('code' in workDir || !workDir.stats.isDirectory()) {
+    throw new InputError(`work dir not found: ${manifest.workDir}`, {
+      hint: 'pass an existing folder with `-d`; without it the work dir is the current folder, as in Habitus',
+    });
+  }
+
+  const problems = (await Promise.all(manifest.steps.map((step) => checkStep(step, manifest.workDir, options.lines)))).flat();
+  if (problems.length > 0) throw problemsError(options.fileLabel ?? displayPath(manifest.file), problems);
+}
