@@ -87,7 +87,9 @@ export async function runStep(planned: PlannedStep, settings: StepSettings, tail
     memoryBytes: settings.memoryBytes,
     cpuShares: settings.cpuShares,
     cpusetCpus: settings.cpusetCpus,
-    labels: { 'weld.run': settings.runId, 'weld.step': step.label },
+    // The classic builder turns labels into a LABEL instruction, so a label that
+    // changes every run would defeat the layer cache: builds get none.
+    labels: {},
   };
 
   await engine.build(

@@ -117,7 +117,7 @@ export function createProgram(version: string): Command {
   group('Docker build:', [
     new Option('--no-cache', 'build every step without the layer cache'),
     new Option('--no-rm', 'keep intermediate containers after a successful build (Habitus: -rm=false)'),
-    new Option('--force-rm', 'remove intermediate containers even after a failed build').default(false),
+    new Option('--no-force-rm', 'keep the container of a failed instruction for debugging (Habitus: -force-rm=false)'),
     new Option('--suppress', 'print no build output, only progress and results').default(false),
     new Option('--network <mode>', 'network mode for RUN instructions (host, none, or a network name)'),
     new Option('--docker-memory <bytes>', 'memory limit for RUN containers, e.g. 512m'),
@@ -164,7 +164,7 @@ export function createProgram(version: string): Command {
 
 /** Boolean flags of Habitus that Go also accepts as `-flag=true` / `-flag=false`. */
 const BOOLEAN_FLAGS = new Set([
-  'plain', 'json', 'tui', 'debug', 'keep-going', 'watch', 'keep-artifacts', 'force-rm', 'suppress', 'use-tls', 'tls-verify',
+  'plain', 'json', 'tui', 'debug', 'keep-going', 'watch', 'keep-artifacts', 'suppress', 'use-tls', 'tls-verify',
   'after-build-commands', 'keep-all', 'force-rmi', 'noprune-rmi', 'secrets', 'authentication-secret-server', 'use-stat', 'pretty',
 ]);
 /** Flags whose commander form is negated: `--rm=false` means `--no-rm`. */
@@ -172,6 +172,8 @@ const NEGATED_FLAGS = new Map([
   ['rm', { whenTrue: undefined, whenFalse: '--no-rm' }],
   ['no-cache', { whenTrue: '--no-cache', whenFalse: undefined }],
   ['no-cleanup', { whenTrue: '--no-cleanup', whenFalse: undefined }],
+  // weld removes the container of a failed instruction by default, unlike Habitus.
+  ['force-rm', { whenTrue: undefined, whenFalse: '--no-force-rm' }],
 ]);
 
 /**
@@ -182,6 +184,7 @@ const NEGATED_FLAGS = new Map([
 export function normalizeArguments(argv: string[], program: Command): string[] {
   const longNames = new Set(program.options.map((option) => option.long?.replace(/^--/, '')).filter(Boolean) as string[]);
   longNames.add('rm');
+  longNames.add('force-rm');
   const result: string[] = [];
 
   for (let index = 0; index < argv.length; index++) {

@@ -43,7 +43,10 @@ export interface BuildRequest {
   memoryBytes?: number;
   cpuShares?: number;
   cpusetCpus?: string;
-  /** Labels put on the image and on every container the build creates. */
+  /**
+   * Labels put on the image. The classic builder adds them as a LABEL instruction
+   * and does not label intermediate containers; `build()` removes those on cancel.
+   */
   labels: Record<string, string>;
 }
 

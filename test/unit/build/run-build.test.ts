@@ -198,6 +198,6 @@ describe('runBuild', () => {
     await run(plan, engine, { buildArgs: { VERSION: 'global', OTHER: 'x' } });
 
     expect(engine.requests[0]!.buildArgs).toEqual({ VERSION: 'step', OTHER: 'x' });
-    expect(engine.requests[0]!.labels).toEqual({ 'weld.run': 'run1', 'weld.step': 'builder' });
+    expect(engine.requests[0]!.labels).toEqual({});
   });
 });

@@ -1,0 +1,130 @@
+// One image build with the classic builder API: pack the context, send it while
+// counting its bytes, decode the JSON stream, and clean up when the build is aborted.
+
+import { pipeline } from 'node:stream';
+
+import type Dockerode from 'dockerode';
+
+import { debug } from '../../debug.js';
+import { CancelledError, EngineError, WeldError } from '../../errors.js';
+import { packContext, type PackedContext } from '../context.js';
+import type { BuildOutput, BuildRequest, BuildResult } from '../engine.js';
+import { removeBuildContainers } from './build-containers.js';
+import { BuildStreamDecoder, type BuildFailure } from './build-stream.js';
+import { ByteCounter } from './byte-counter.js';
+import { statusCodeOf, engineMessageOf, toConnectionError } from './engine-errors.js';
+
+/** Returns the query of `POST /build`. Unset options are left out rather than sent empty. */
+function toBuildOptions(request: BuildRequest, dockerfile: string): Dockerode.ImageBuildOptions {
+  const options: Dockerode.ImageBuildOptions = {
+    t: request.tag,
+    dockerfile,
+    buildargs: request.buildArgs,
+    labels: request.labels,
+    nocache: request.noCache,
+    rm: request.rm,
+    forcerm: request.forceRm,
+    q: request.quiet,
+    // Engines with BuildKit on by default would otherwise choose it, and weld decodes
+    // only the classic builder's stream.
+    version: '1',
+  };
+  if (request.target) options.target = request.target;
+  if (request.network) options.networkmode = request.network;
+  if (request.memoryBytes !== undefined) options.memory = request.memoryBytes;
+  if (request.cpuShares !== undefined) options.cpushares = request.cpuShares;
+  // The typings declare `cpusetcpus` a number; the API takes a string such as `0-3`.
+  if (request.cpusetCpus !== undefined) options.cpusetcpus = request.cpusetCpus as unknown as number;
+  return options;
+}
+
+function toFailureError(failure: BuildFailure, tag: string): EngineError {
+  const message = failure.instruction ? `${failure.instruction} failed: ${failure.message}` : `build of ${tag} failed: ${failure.message}`;
+  return new EngineError(message, { instruction: failure.instruction });
+}
+
+function toRequestError(error: unknown, tag: string, endpoint: string): EngineError {
+  const connectionError = toConnectionError(error, endpoint);
+  if (connectionError) return connectionError;
+
+  const status = statusCodeOf(error);
+  if (status !== undefined && status >= 400 && status < 500) {
+    // The engine checks the Dockerfile and options before it starts the build, so a
+    // parse error, an unknown target or an invalid option arrive here as 400.
+    return new EngineError(`the Docker engine rejected the build of ${tag}: ${engineMessageOf(error)}`, {
+      hint: 'check the Dockerfile and the step options in build.yml',
+      cause: error,
+    });
+  }
+  return new EngineError(`build of ${tag} failed: ${engineMessageOf(error)}`, { cause: error });
+}
+
+/**
+ * Builds `request` on the engine, streaming its output to `onOutput`.
+ *
+ * Aborting `signal` closes the connection, which makes the engine cancel the build. The
+ * promise then removes the build's intermediate containers before it rejects with a
+ * `CancelledError`. A failed build rejects with an `EngineError` naming the failed
+ * instruction; its containers are removed by the engine when `forceRm` is set.
+ */
+export async function buildImage(
+  docker: Dockerode,
+  endpoint: string,
+  request: BuildRequest,
+  onOutput: (output: BuildOutput) => void,
+  signal: AbortSignal,
+): Promise<BuildResult> {
+  if (signal.aborted) throw new CancelledError(`build of ${request.tag} cancelled`);
+  const startedAtMs = Date.now();
+
+  let packed: PackedContext;
+  try {
+    packed = await packContext({
+      contextDir: request.contextDir,
+      dockerfilePath: request.dockerfilePath,
+      dockerfileContent: request.dockerfileContent,
+      signal,
+    });
+  } catch (error) {
+    if (signal.aborted) throw new CancelledError(`build of ${request.tag} cancelled`);
+    throw error;
+  }
+  const counter = new ByteCounter((bytes) => onOutput({ kind: 'context', bytes }));
+  let contextError: Error | undefined;
+  pipeline(packed.stream, counter, (error) => {
+    if (error && !signal.aborted) {
+      contextError = error;
+      debug('engine', `context stream of ${request.tag} failed`, error.message);
+    }
+  });
+
+  const decoder = new BuildStreamDecoder(onOutput);
+  try {
+    const response = await docker.buildImage(counter, { ...toBuildOptions(request, packed.dockerfile), abortSignal: signal });
+    for await (const chunk of response as AsyncIterable<Buffer>) decoder.write(chunk);
+    decoder.end();
+  } catch (error) {
+    // A failure while packing (a file that vanished, a read error) aborts the upload,
+    // and its own error explains more than the broken request that follows.
+    if (!signal.aborted) throw contextError instanceof WeldError ? contextError : toRequestError(error, request.tag, endpoint);
+
+    decoder.end();
+    try {
+      await removeBuildContainers(docker, decoder, { startedAtMs, rm: request.rm });
+    } catch (cleanupError) {
+      debug('engine', `could not remove the containers of the cancelled build of ${request.tag}`, String(cleanupError));
+    }
+    throw new CancelledError(`build of ${request.tag} cancelled`);
+  } finally {
+    packed.stream.destroy();
+    counter.destroy();
+  }
+
+  if (decoder.failure) throw toFailureError(decoder.failure, request.tag);
+  if (!decoder.imageId) {
+    throw new EngineError(`the Docker engine ended the build of ${request.tag} without reporting an image id`, {
+      hint: "the engine's own log (journalctl -u docker, or dockerd's log file) records why the build stopped",
+    });
+  }
+  return { imageId: decoder.imageId };
+}

@@ -1,0 +1,134 @@
+// The `Engine` implementation over dockerode: one Docker engine, reached through the
+// connection `connectDocker` resolved.
+
+import type Dockerode from 'dockerode';
+
+import { CancelledError, EngineError } from '../../errors.js';
+import type {
+  BuildOutput,
+  BuildRequest,
+  BuildResult,
+  CopyRequest,
+  CopyResult,
+  Engine,
+  EngineInfo,
+  ImageFacts,
+} from '../engine.js';
+import { buildImage } from './build-image.js';
+import { connectDocker, type ConnectionOptions, type DockerConnection } from './connect.js';
+import { copyFromImage } from './copy.js';
+import { engineMessageOf, statusCodeOf, toConnectionError, toEngineError } from './engine-errors.js';
+import { removeContainer } from './remove-container.js';
+
+/** One entry of `GET /images/{name}/history`. */
+interface HistoryEntry {
+  /** Image id of the layer, or `<missing>` for layers built elsewhere. */
+  Id: string;
+  /** Creation time, Unix seconds. */
+  Created: number;
+  CreatedBy: string;
+  Size: number;
+}
+
+/** How long `describe` waits for the engine's version reply. */
+const DESCRIBE_TIMEOUT_MS = 30_000;
+
+export class DockerEngine implements Engine {
+  private readonly docker: Dockerode;
+  private readonly endpoint: string;
+
+  constructor(connection: DockerConnection) {
+    this.docker = connection.docker;
+    this.endpoint = connection.endpoint;
+  }
+
+  /** Creates an engine for the endpoint the options and environment name. */
+  static connect(options: ConnectionOptions): DockerEngine {
+    return new DockerEngine(connectDocker(options));
+  }
+
+  async describe(signal?: AbortSignal): Promise<EngineInfo> {
+    const timeout = AbortSignal.timeout(DESCRIBE_TIMEOUT_MS);
+    const abortSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
+
+    try {
+      // dockerode's `version` takes `{ abortSignal }`, which its typings leave out.
+      const requestVersion = this.docker.version.bind(this.docker) as (options: {
+        abortSignal: AbortSignal;
+      }) => Promise<Dockerode.DockerVersion>;
+      const version = await requestVersion({ abortSignal });
+      return { version: version.Version, apiVersion: version.ApiVersion, endpoint: this.endpoint };
+    } catch (error) {
+      if (signal?.aborted) throw new CancelledError('engine check cancelled');
+      const connectionError = toConnectionError(error, this.endpoint);
+      if (connectionError) throw connectionError;
+      if (timeout.aborted) {
+        throw new EngineError(`no Docker engine answers at ${this.endpoint}: timed out after ${DESCRIBE_TIMEOUT_MS / 1000} s`, {
+          hint: 'check that DOCKER_HOST or --host names a Docker engine and that it is not overloaded',
+          cause: error,
+        });
+      }
+      throw toEngineError(error, `asking the Docker engine at ${this.endpoint} for its version`, this.endpoint);
+    }
+  }
+
+  build(request: BuildRequest, onOutput: (output: BuildOutput) => void, signal: AbortSignal): Promise<BuildResult> {
+    return buildImage(this.docker, this.endpoint, request, onOutput, signal);
+  }
+
+  copyFromImage(request: CopyRequest, signal: AbortSignal): Promise<CopyResult> {
+    return copyFromImage(this.docker, request, signal);
+  }
+
+  async inspectImage(image: string): Promise<ImageFacts> {
+    const handle = this.docker.getImage(image);
+    try {
+      const [info, history] = await Promise.all([handle.inspect(), handle.history() as Promise<HistoryEntry[]>]);
+      return {
+        id: info.Id,
+        sizeBytes: info.Size,
+        // The engine lists history newest first, as `docker history` shows it.
+        layers: history.map((entry) => ({
+          id: entry.Id,
+          createdBy: entry.CreatedBy,
+          sizeBytes: entry.Size,
+          createdMs: entry.Created * 1000,
+        })),
+      };
+    } catch (error) {
+      if (statusCodeOf(error) === 404) {
+        throw new EngineError(`image ${image} not found in the Docker engine at ${this.endpoint}`, { cause: error });
+      }
+      throw toEngineError(error, `inspecting image ${image}`, this.endpoint);
+    }
+  }
+
+  async removeImage(image: string, options: { force: boolean; noPrune: boolean }): Promise<void> {
+    try {
+      await this.docker.getImage(image).remove({ force: options.force, noprune: options.noPrune });
+    } catch (error) {
+      const status = statusCodeOf(error);
+      if (status === 404) return;
+      if (status === 409) {
+        throw new EngineError(`cannot remove image ${image}: ${engineMessageOf(error)}`, {
+          hint: 'a container or another image still uses it; remove that first',
+          cause: error,
+        });
+      }
+      throw toEngineError(error, `removing image ${image}`, this.endpoint);
+    }
+  }
+
+  async removeContainersLabelled(key: string, value: string): Promise<number> {
+    let removed = 0;
+    try {
+      const containers = await this.docker.listContainers({ all: true, filters: { label: [`${key}=${value}`] } });
+      for (const container of containers) {
+        if (await removeContainer(this.docker, container.Id)) removed += 1;
+      }
+    } catch (error) {
+      throw toEngineError(error, `removing the containers labelled ${key}=${value}`, this.endpoint);
+    }
+    return removed;
+  }
+}
