@@ -15,6 +15,7 @@ export interface LayerRow {
 
 const NOP_PREFIX = /^\/bin\/sh -c #\(nop\)\s+/;
 const SHELL_PREFIX = /^\/bin\/sh -c /;
+const BUILDKIT_SUFFIX = / # buildkit$/;
 const SHORT_ID_LENGTH = 12;
 
 /**
@@ -25,6 +26,7 @@ const SHORT_ID_LENGTH = 12;
 export function describeLayerInstruction(createdBy: string): string {
   const trimmed = createdBy.trim();
   if (NOP_PREFIX.test(trimmed)) return trimmed.replace(NOP_PREFIX, '').trim();
+  if (BUILDKIT_SUFFIX.test(trimmed)) return trimmed.replace(BUILDKIT_SUFFIX, '');
   if (SHELL_PREFIX.test(trimmed)) return `RUN ${trimmed.replace(SHELL_PREFIX, '')}`;
   return trimmed === '' ? '(no instruction recorded)' : trimmed;
 }
