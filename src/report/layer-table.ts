@@ -16,6 +16,8 @@ export interface LayerRow {
 const NOP_PREFIX = /^\/bin\/sh -c #\(nop\)\s+/;
 const SHELL_PREFIX = /^\/bin\/sh -c /;
 const BUILDKIT_SUFFIX = / # buildkit$/;
+/** The classic builder records COPY and ADD sources as a content hash: `COPY file:<64 hex> in /app`. */
+const SOURCE_HASH = /\b(file|dir|multi):([0-9a-f]{12})[0-9a-f]{52}\b/g;
 const SHORT_ID_LENGTH = 12;
 
 /**
@@ -24,7 +26,7 @@ const SHORT_ID_LENGTH = 12;
  * `/bin/sh -c …`; BuildKit records them as `CMD …` and `RUN /bin/sh -c …`.
  */
 export function describeLayerInstruction(createdBy: string): string {
-  const trimmed = createdBy.trim();
+  const trimmed = createdBy.trim().replace(SOURCE_HASH, '$1:$2…');
   if (NOP_PREFIX.test(trimmed)) return trimmed.replace(NOP_PREFIX, '').trim();
   if (BUILDKIT_SUFFIX.test(trimmed)) return trimmed.replace(BUILDKIT_SUFFIX, '');
   if (SHELL_PREFIX.test(trimmed)) return `RUN ${trimmed.replace(SHELL_PREFIX, '')}`;

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+
+import type { FinalImage } from '../../../src/build/events.js';
+import { buildLayerRows, describeLayerInstruction, shortenImageId } from '../../../src/report/layer-table.js';
+
+describe('describeLayerInstruction', () => {
+  it.each([
+    { createdBy: '/bin/sh -c #(nop)  CMD ["/helloworld"]', expected: 'CMD ["/helloworld"]' },
+    { createdBy: '/bin/sh -c go build -o /app .', expected: 'RUN go build -o /app .' },
+    { createdBy: 'RUN /bin/sh -c make # buildkit', expected: 'RUN /bin/sh -c make' },
+    {
+      createdBy: `/bin/sh -c #(nop) COPY file:${'62b1a3708989'}${'a'.repeat(52)} in /helloworld `,
+      expected: 'COPY file:62b1a3708989… in /helloworld',
+    },
+    { createdBy: '', expected: '(no instruction recorded)' },
+  ])('turns "$createdBy" into "$expected"', ({ createdBy, expected }) => {
+    expect(describeLayerInstruction(createdBy)).toBe(expected);
+  });
+});
+
+describe('buildLayerRows', () => {
+  it('gives each layer its share of the image size and a short id', () => {
+    const image: FinalImage = {
+      step: 'production',
+      image: 'app:latest',
+      imageId: 'sha256:abc',
+      sizeBytes: 4_000,
+      layers: [
+        { id: `sha256:${'1'.repeat(64)}`, createdBy: '/bin/sh -c #(nop)  CMD ["/app"]', sizeBytes: 0, createdMs: 0 },
+        { id: '<missing>', createdBy: '/bin/sh -c #(nop) COPY file:x in /app', sizeBytes: 3_000, createdMs: 0 },
+        { id: '', createdBy: '/bin/sh -c #(nop) ADD rootfs.tar /', sizeBytes: 1_000, createdMs: 0 },
+      ],
+      savings: [],
+    };
+
+    const rows = buildLayerRows(image);
+
+    expect(rows.map((row) => row.id)).toEqual(['111111111111', '<missing>', '<missing>']);
+    expect(rows.map((row) => row.share)).toEqual([0, 0.75, 0.25]);
+  });
+
+  it('shortens ids without the sha256 prefix', () => {
+    expect(shortenImageId('sha256:0123456789abcdef')).toBe('0123456789ab');
+  });
+});
