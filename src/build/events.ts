@@ -85,6 +85,53 @@ export interface EventError {
 /** How a run ended. */
 export type RunOutcome = 'succeeded' | 'failed' | 'cancelled';
 
+/** Why watch mode rebuilds a step. */
+export type RebuildReason =
+  /** The first run of a watch session builds every step. */
+  | 'initial'
+  /** A file in the step's context, or its Dockerfile, changed. */
+  | 'changed'
+  /** A step it waits for rebuilds. */
+  | 'upstream'
+  /** Its definition in build.yml changed, or build.yml added it. */
+  | 'build-file'
+  /** It did not finish in its last run and a step downstream of it rebuilds. */
+  | 'unfinished'
+  /** A full rebuild was requested (`r` in the console). */
+  | 'requested';
+
+/** One step a watch run rebuilds, and why. */
+export interface StepRebuild {
+  /** Label of the step. */
+  step: string;
+  reason: RebuildReason;
+  /**
+   * The changed path relative to the work dir for `changed` and `build-file`; the
+   * label of the step upstream that rebuilds for `upstream`; the label of the step
+   * downstream that needs it for `unfinished`.
+   */
+  because?: string;
+}
+
+/** What started a watch run. */
+export interface WatchTrigger {
+  /** `start`: the first run; `change`: changed files; `request`: a requested full rebuild. */
+  kind: 'start' | 'change' | 'request';
+  /** For `change`: the first changed path, relative to the work dir. */
+  path?: string;
+}
+
+/** A final image after a watch run, with its size change from the run before. */
+export interface FinalImageSize {
+  /** Label of the step. */
+  step: string;
+  /** Image name and tag. */
+  image: string;
+  sizeBytes: number;
+  /** Bytes gained (positive) or lost (negative) since the last successful run; absent the first time. */
+  deltaBytes?: number;
+}
+
 export type BuildEvent =
   | {
       type: 'run-started';
@@ -183,6 +230,62 @@ export type BuildEvent =
       finalImages: FinalImage[];
       /** The first failure, repeated here so the end of the output shows it. */
       error?: EventError & { step?: string };
+    }
+  | {
+      type: 'watch-ready';
+      time: number;
+      /** Files and folders being watched. */
+      watchedPaths: number;
+      /** Poll interval in milliseconds with `--poll`; absent when the OS reports changes. */
+      pollMs?: number;
+    }
+  | {
+      type: 'watch-triggered';
+      time: number;
+      /** 1-based number of the run in the watch session. */
+      run: number;
+      trigger: WatchTrigger;
+      /** Changed paths relative to the work dir, in the order they changed; long lists are cut. */
+      paths: string[];
+      /** Count of changed paths, including those cut from `paths`. */
+      pathCount: number;
+      steps: StepRebuild[];
+      /** True when a change cancelled the run before and this run takes over its steps. */
+      restarted: boolean;
+    }
+  | {
+      type: 'watch-error';
+      time: number;
+      /**
+       * `build-file`: build.yml or a Dockerfile could not be planned again, and the last
+       * good plan stays; `watcher`: watching files failed, or what to watch (a
+       * .dockerignore) could not be read; `run`: a run or the clean-up failed outside any step.
+       */
+      source: 'build-file' | 'watcher' | 'run';
+      error: EventError;
+    }
+  | {
+      type: 'watch-run-summary';
+      time: number;
+      run: number;
+      trigger: WatchTrigger;
+      /** Count of changed paths that started the run (0 for `start` and `request`). */
+      pathCount: number;
+      steps: StepRebuild[];
+      outcome: RunOutcome;
+      durationMs: number;
+      /** Final images after the run; empty unless it succeeded. */
+      finalImages: FinalImageSize[];
+      /** Files and folders being watched after the run. */
+      watchedPaths: number;
+    }
+  | {
+      type: 'watch-stopped';
+      time: number;
+      /** Count of runs the session started. */
+      runs: number;
+      /** Artifact paths removed on the way out, absolute; empty with `--keep-artifacts`. */
+      removedPaths: string[];
     };
 
 export type BuildEventType = BuildEvent['type'];

@@ -20,6 +20,12 @@ export interface RunBuildOptions extends Omit<StepSettings, 'recordCreatedPath' 
   keepGoing: boolean;
   /** Leave the artifact roots the run created in place (`--keep-artifacts`). */
   keepArtifacts: boolean;
+  /**
+   * After a successful run, remove the images of the steps that are not final
+   * (`--force-rmi`, `--noprune-rmi`). Absent: every step image stays, so that the
+   * next run finds them in the layer cache.
+   */
+  removeIntermediateImages?: { force: boolean; noPrune: boolean };
   /** Only these steps run; the others' last images are reused (watch mode). */
   only?: Set<string>;
   /** Image facts of steps that do not run this time, for the final report. */
@@ -185,6 +191,10 @@ export async function runBuild(options: RunBuildOptions): Promise<RunBuildResult
     }
   }
 
+  if (outcome === 'succeeded' && options.removeIntermediateImages) {
+    await removeIntermediateImages(plan, options.removeIntermediateImages, options);
+  }
+
   if (!options.keepArtifacts) {
     await removeCreatedPaths(createdPaths);
     createdPaths.length = 0;
@@ -199,6 +209,26 @@ export async function runBuild(options: RunBuildOptions): Promise<RunBuildResult
     ...(firstError ? { error: firstError } : {}),
   });
   return { outcome, facts, finalImages, createdPaths };
+}
+
+/**
+ * Removes the images of the steps that are not final (another step depends on them),
+ * as Habitus removed step images after a build. A removal that fails is reported as a warning and does
+ * not fail the run: the final images are complete by then.
+ */
+async function removeIntermediateImages(plan: BuildPlan, removal: { force: boolean; noPrune: boolean }, options: Pick<RunBuildOptions, 'engine' | 'emit'>): Promise<void> {
+  const finalSteps = new Set(plan.finalSteps);
+  for (const label of plan.graph.labels) {
+    if (finalSteps.has(label)) continue;
+    const image = plan.steps.get(label)!.image;
+    try {
+      await options.engine.removeImage(image, removal);
+      debug('build', `removed the image ${image} of step ${label}`);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      options.emit({ type: 'warning', time: Date.now(), step: label, message: `could not remove the step image ${image}: ${reason}` });
+    }
+  }
 }
 
 /** Removes the containers a run left behind (artifact copies, aborted builds). */

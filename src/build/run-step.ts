@@ -1,4 +1,5 @@
-// The pipeline of one step: build the image, copy its artifacts out, read the
+// The pipeline of one step: build the image, run its cleanup commands and squash it,
+// copy its artifacts out, run its command and its after-build command, read the
 // image's facts. It emits events as it goes and rejects on the first failure.
 
 import { mkdir, stat } from 'node:fs/promises';
@@ -6,9 +7,12 @@ import path from 'node:path';
 
 import type { BuildRequest, Engine, ImageFacts } from '../engine/engine.js';
 import { CancelledError } from '../errors.js';
+import { selectDeclaredArgs } from '../secrets/build-args.js';
+import { cleanUpImage, findPreviousSquash } from './cleanup-image.js';
 import type { EventSink } from './events.js';
 import { LogTail } from './log-tail.js';
 import type { PlannedStep } from './plan.js';
+import { runAfterBuildCommand, runImageCommand, type PhaseContext, type PhaseLogSource } from './post-build.js';
 
 /** Settings of a run that every step shares. */
 export interface StepSettings {
@@ -28,6 +32,19 @@ export interface StepSettings {
   cpusetCpus?: string;
   /** Records a path that the run created, to remove at its end. */
   recordCreatedPath(createdPath: string): void;
+  /** Run `cleanup.commands` and squash; false with `--no-cleanup`. Default true. */
+  cleanup?: boolean;
+  /** Run `after_build_command` on this host (`--after-build-commands`). Default false. */
+  afterBuildCommands?: boolean;
+  /** Keep the image a cleanup squashed away, with its layer cache (`--keep-all`). */
+  keepAll?: boolean;
+  /** Keep the untagged parents of the images weld removes (`--noprune-rmi`). */
+  noPruneRmi?: boolean;
+  /**
+   * Build args naming the secret server (`habitus_host`, `habitus_port`, ...); set
+   * only while it runs. A step gets those its Dockerfile declares with ARG.
+   */
+  secretBuildArgs?: Record<string, string>;
 }
 
 /** What a finished step hands to the run. */
@@ -67,7 +84,7 @@ export async function runStep(planned: PlannedStep, settings: StepSettings, tail
   const { step } = planned;
   const { emit, engine } = settings;
   const time = (): number => Date.now();
-  const log = (source: 'build' | 'artifact', line: string): void => {
+  const log = (source: PhaseLogSource, line: string): void => {
     tail.push(line);
     emit({ type: 'step-log', time: time(), step: step.label, source, line });
   };
@@ -77,7 +94,7 @@ export async function runStep(planned: PlannedStep, settings: StepSettings, tail
     dockerfilePath: path.relative(step.contextDir, step.dockerfilePath).split(path.sep).join('/'),
     dockerfileContent: planned.dockerfileContent,
     tag: planned.image,
-    buildArgs: { ...settings.buildArgs, ...step.args },
+    buildArgs: { ...selectDeclaredArgs(planned.dockerfileContent, settings.secretBuildArgs ?? {}), ...settings.buildArgs, ...step.args },
     target: step.target,
     noCache: settings.noCache || step.noCache,
     rm: settings.rm,
@@ -92,7 +109,12 @@ export async function runStep(planned: PlannedStep, settings: StepSettings, tail
     labels: {},
   };
 
-  await engine.build(
+  if (step.secrets.length > 0 && !settings.secretBuildArgs) {
+    log('build', `secrets ${step.secrets.map((secret) => secret.name).join(', ')} are not served: weld runs the secret server only with --secrets`);
+  }
+
+  const previousSquashId = await findPreviousSquash(planned, settings);
+  const built = await engine.build(
     request,
     (output) => {
       switch (output.kind) {
@@ -114,6 +136,9 @@ export async function runStep(planned: PlannedStep, settings: StepSettings, tail
     signal,
   );
   if (signal.aborted) throw new CancelledError();
+
+  const phase: PhaseContext = { planned, settings, builtImageId: built.imageId, previousSquashId, log, signal };
+  await cleanUpImage(phase);
 
   if (step.artifacts.length > 0) {
     emit({ type: 'step-phase', time: time(), step: step.label, state: 'copying' });
@@ -161,8 +186,10 @@ export async function runStep(planned: PlannedStep, settings: StepSettings, tail
       bytes: result.bytes,
       durationMs: time() - started,
     });
-    log('artifact', `copied ${artifact.source} to ${path.relative(settings.workDir, result.path) || '.'} (${result.bytes} bytes)`);
   }
+
+  await runImageCommand(phase);
+  await runAfterBuildCommand(phase);
 
   const facts = await engine.inspectImage(planned.image);
   return { facts, image: planned.image };

@@ -135,28 +135,31 @@ export function createProgram(version: string): Command {
   group('Habitus steps and images:', [
     new Option('--no-cleanup', 'skip the cleanup commands of every step'),
     new Option('--after-build-commands', 'allow after_build_command to run on this host').default(false),
-    new Option('--keep-all', 'keep every step image (weld keeps them by default)').default(false),
-    new Option('--force-rmi', 'force the removal of images weld removes').default(false),
-    new Option('--noprune-rmi', 'keep untagged parents of images weld removes').default(false),
+    new Option('--keep-all', 'keep every step image and the pre-cleanup image of steps with cleanup commands; overrides --force-rmi and --noprune-rmi').default(false),
+    new Option('--force-rmi', 'after a successful run, force-remove the images of steps that are not final (weld keeps them by default)').default(false),
+    new Option('--noprune-rmi', 'after a successful run, remove the images of steps that are not final but keep their untagged parents').default(false),
   ]);
 
   group('Habitus secrets:', [
-    new Option('--secrets', 'serve the secrets of build.yml while steps build').default(false),
+    new Option('--secrets', 'serve the secrets of build.yml while steps build; builds then use the host network and get habitus_host and habitus_port build args').default(false),
     new Option('--sec-providers <list>', 'secret providers allowed, comma separated').default('file,env'),
     new Option('--binding <address>', 'address the secret server listens on').default('127.0.0.1'),
     new Option('--port <port>', 'port of the secret server').argParser(parseCount('--port', 1)).default(8080),
     new Option('--authentication-secret-server', 'require basic auth on the secret server').default(false),
-    new Option('--user-secret-server <user>', 'basic auth user of the secret server'),
-    new Option('--password-secret-server <password>', 'basic auth password of the secret server'),
+    new Option('--user-secret-server <user>', 'basic auth user of the secret server (default: habitus)'),
+    new Option('--password-secret-server <password>', 'basic auth password of the secret server (default: a random one for each run)'),
+  ]);
+
+  group('Habitus output:', [
+    new Option('--level <level>', 'Habitus log level: debug is --debug, error and critical are --suppress, the others change nothing')
+      .choices(LOG_LEVELS)
+      .default('info'),
+    new Option('--pretty [bool]', '--pretty=false prints plain lines, as --plain does').default(true),
   ]);
 
   group('Accepted for Habitus, no effect in weld:', [
-    new Option('--level <level>', 'Habitus log level; weld maps debug to --debug and prints the rest as usual')
-      .choices(LOG_LEVELS)
-      .default('info'),
-    new Option('--pretty [bool]', 'Habitus coloured logs; weld colours only its console').default(true),
-    new Option('--os <os>', 'Habitus host OS hint; weld asks the engine instead'),
-    new Option('--use-stat', 'Habitus stat-based copy; weld reads modes from the archive, no stat in the image').default(false),
+    new Option('--os <os>', 'no effect: Habitus chose the container shell and stat command by it; weld runs commands without a shell unless they use shell syntax'),
+    new Option('--use-stat', 'no effect: weld takes file modes from the copy archive and runs no stat in the image').default(false),
   ]);
 
   return program;

@@ -95,6 +95,60 @@ export interface ImageFacts {
   layers: Layer[];
 }
 
+/** A command run in a new container of an image (`command`, `cleanup.commands`). */
+export interface ContainerRunRequest {
+  /** Image to run (id or name). */
+  image: string;
+  /** Program and arguments; they replace the image's ENTRYPOINT and CMD. */
+  argv: string[];
+  /** Labels put on the container. */
+  labels: Record<string, string>;
+  /** Network mode (`host`, `none`, a network name); the engine's default when absent. */
+  network?: string;
+  /** Memory limit in bytes. */
+  memoryBytes?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  /**
+   * Leave the stopped container in place for `commitContainer` or `squashContainer`;
+   * the caller removes it. Without it the container is removed once it exits.
+   */
+  keep?: boolean;
+}
+
+/** One line a container printed, without its line break. */
+export interface ContainerOutput {
+  stream: 'stdout' | 'stderr';
+  line: string;
+}
+
+/** Exit code and container of a finished container run. */
+export interface ContainerExit {
+  exitCode: number;
+  /** Id of the container; it exists only when the request set `keep`. */
+  containerId: string;
+}
+
+/** Squashing a container's filesystem into a one-layer image. */
+export interface SquashRequest {
+  /** Container whose filesystem becomes the image's only layer. */
+  containerId: string;
+  /** Image whose configuration (ENV, CMD, ENTRYPOINT, USER, ...) the new image keeps. */
+  configFrom: string;
+  /** Image name and tag to give the result. */
+  tag: string;
+}
+
+/** Outcome of a squash. */
+export interface SquashResult {
+  imageId: string;
+  /**
+   * Settings of `configFrom` the new image could not keep, as Dockerfile keywords
+   * (`STOPSIGNAL`, `SHELL`): the engine's import API does not accept them.
+   */
+  droppedSettings: string[];
+}
+
 export interface Engine {
   /** Checks that the engine answers and returns its version and endpoint. */
   describe(signal?: AbortSignal): Promise<EngineInfo>;
@@ -113,4 +167,20 @@ export interface Engine {
 
   /** Removes every container carrying the label `key=value`, running or not. */
   removeContainersLabelled(key: string, value: string): Promise<number>;
+
+  /**
+   * Runs a command in a new container of an image, streaming its output, and resolves
+   * with its exit code. Aborting `signal` removes the container and rejects with a
+   * `CancelledError`.
+   */
+  runContainer(request: ContainerRunRequest, onOutput: (output: ContainerOutput) => void, signal: AbortSignal): Promise<ContainerExit>;
+
+  /** Commits a stopped container into an untagged image and returns the image id. */
+  commitContainer(containerId: string, signal: AbortSignal): Promise<string>;
+
+  /** Squashes a container's filesystem into a one-layer image tagged `tag`. */
+  squashContainer(request: SquashRequest, signal: AbortSignal): Promise<SquashResult>;
+
+  /** Removes a container, running or not; a missing container is not an error. */
+  removeContainer(containerId: string): Promise<void>;
 }

@@ -1,7 +1,9 @@
 // The plain reporter: one line per event worth a line, each prefixed with the
 // step label, for CI logs and pipes. It never moves the cursor.
 
-import type { BuildEvent, FinalImage } from '../build/events.js';
+import path from 'node:path';
+
+import type { BuildEvent, FinalImage, StepRebuild, WatchTrigger } from '../build/events.js';
 import { formatBytes, formatDuration, formatSavings } from './format.js';
 import { buildLayerRows } from './layer-table.js';
 import type { Reporter, ReporterOptions } from './reporter.js';
@@ -34,6 +36,55 @@ export function formatLayerTable(image: FinalImage): string[] {
     lines.push(`${sizes[index]!.padStart(sizeWidth)} ${share}  ${cut(row.instruction.replace(/\s+/g, ' '), INSTRUCTION_COLUMN_WIDTH)}`);
   });
   return lines;
+}
+
+/** Returns what started a watch run: `main.go and 3 more changed`, `first run`, `rebuild requested`. */
+function describeTrigger(trigger: WatchTrigger, pathCount: number): string {
+  if (trigger.kind === 'start') return 'first run';
+  if (trigger.kind === 'request') return 'rebuild requested';
+  const others = pathCount > 1 ? ` and ${pathCount - 1} more` : '';
+  return `${trigger.path ?? 'a file'}${others} changed`;
+}
+
+/** Returns the steps a watch run rebuilds with why: `builder (main.go), production (after builder)`. */
+function describeRebuilds(steps: StepRebuild[]): string {
+  if (steps.length === 0) return 'nothing';
+  const reasons: Record<StepRebuild['reason'], (because?: string) => string> = {
+    initial: () => '',
+    changed: (because) => ` (${because})`,
+    upstream: (because) => ` (after ${because})`,
+    'build-file': (because) => ` (${because})`,
+    unfinished: (because) => ` (unfinished, needed by ${because})`,
+    requested: () => '',
+  };
+  return steps.map((rebuild) => `${rebuild.step}${reasons[rebuild.reason](rebuild.because)}`).join(', ');
+}
+
+/** Returns the wall-clock time of an event as HH:MM:SS. */
+function formatClock(time: number): string {
+  return new Date(time).toTimeString().slice(0, 8);
+}
+
+/** Formats a size change with its sign: `+1.2 kB`, `-12 kB`, `±0 B`. */
+function formatSizeChange(deltaBytes: number): string {
+  if (deltaBytes > 0) return `+${formatBytes(deltaBytes)}`;
+  if (deltaBytes < 0) return `-${formatBytes(-deltaBytes)}`;
+  return '±0 B';
+}
+
+/** Returns the one line a watch run ends with: outcome, time, trigger, steps, final sizes and their change. */
+function formatRunSummary(event: Extract<BuildEvent, { type: 'watch-run-summary' }>): string {
+  const images = event.finalImages.map((image) => {
+    if (image.deltaBytes === undefined) return `${image.image} ${formatBytes(image.sizeBytes)}`;
+    return `${image.image} ${formatBytes(image.sizeBytes)} (${formatSizeChange(image.deltaBytes)})`;
+  });
+  const parts = [
+    `run ${event.run} ${event.outcome} in ${formatDuration(event.durationMs)}`,
+    formatClock(event.time),
+    `${describeTrigger(event.trigger, event.pathCount)} → ${event.steps.map((rebuild) => rebuild.step).join(', ') || 'nothing'}`,
+    ...images,
+  ];
+  return parts.join(' · ');
 }
 
 export function createPlainReporter(options: ReporterOptions): Reporter {
@@ -80,7 +131,7 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
       case 'artifact-progress':
         break;
       case 'artifact-finished':
-        write(event.step, `copied ${event.source} → ${event.destination}: ${formatBytes(event.bytes)} in ${formatDuration(event.durationMs)}`);
+        write(event.step, `copied ${event.source} → ${path.posix.join(event.destination, path.posix.basename(event.source))} (${formatBytes(event.bytes)} in ${formatDuration(event.durationMs)})`);
         break;
       case 'step-finished': {
         const cache = event.cached ? ' (all cached)' : '';
@@ -103,6 +154,29 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
       case 'run-finished':
         finishRun(event);
         break;
+      case 'watch-ready': {
+        const polling = event.pollMs ? ` (polling every ${event.pollMs} ms)` : '';
+        write(RUN_PREFIX, `watching ${event.watchedPaths} ${event.watchedPaths === 1 ? 'path' : 'paths'} for changes${polling}`);
+        break;
+      }
+      case 'watch-triggered': {
+        const restarted = event.restarted ? ' · restarts the cancelled run' : '';
+        write(RUN_PREFIX, `run ${event.run}: ${describeTrigger(event.trigger, event.pathCount)} → ${describeRebuilds(event.steps)}${restarted}`);
+        break;
+      }
+      case 'watch-error':
+        write(RUN_PREFIX, `error: ${event.error.message}`);
+        if (event.error.hint) write(RUN_PREFIX, `hint: ${event.error.hint}`);
+        if (event.source === 'build-file') write(RUN_PREFIX, 'still watching, with the last build.yml that could be planned');
+        break;
+      case 'watch-run-summary':
+        write(RUN_PREFIX, formatRunSummary(event));
+        break;
+      case 'watch-stopped': {
+        const removed = event.removedPaths.length > 0 ? ` · removed ${event.removedPaths.length} artifact ${event.removedPaths.length === 1 ? 'path' : 'paths'}` : '';
+        write(RUN_PREFIX, `stopped watching after ${event.runs} ${event.runs === 1 ? 'run' : 'runs'}${removed}`);
+        break;
+      }
     }
   };
 

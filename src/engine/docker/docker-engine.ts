@@ -8,17 +8,24 @@ import type {
   BuildOutput,
   BuildRequest,
   BuildResult,
+  ContainerExit,
+  ContainerOutput,
+  ContainerRunRequest,
   CopyRequest,
   CopyResult,
   Engine,
   EngineInfo,
   ImageFacts,
+  SquashRequest,
+  SquashResult,
 } from '../engine.js';
 import { buildImage } from './build-image.js';
 import { connectDocker, type ConnectionOptions, type DockerConnection } from './connect.js';
 import { copyFromImage } from './copy.js';
 import { engineMessageOf, statusCodeOf, toConnectionError, toEngineError } from './engine-errors.js';
 import { removeContainer } from './remove-container.js';
+import { runContainer } from './run-container.js';
+import { commitContainer, squashContainer } from './squash.js';
 
 /** One entry of `GET /images/{name}/history`. */
 interface HistoryEntry {
@@ -130,5 +137,25 @@ export class DockerEngine implements Engine {
       throw toEngineError(error, `removing the containers labelled ${key}=${value}`, this.endpoint);
     }
     return removed;
+  }
+
+  runContainer(request: ContainerRunRequest, onOutput: (output: ContainerOutput) => void, signal: AbortSignal): Promise<ContainerExit> {
+    return runContainer(this.docker, this.endpoint, request, onOutput, signal);
+  }
+
+  commitContainer(containerId: string, signal: AbortSignal): Promise<string> {
+    return commitContainer(this.docker, this.endpoint, containerId, signal);
+  }
+
+  squashContainer(request: SquashRequest, signal: AbortSignal): Promise<SquashResult> {
+    return squashContainer(this.docker, this.endpoint, request, signal);
+  }
+
+  async removeContainer(containerId: string): Promise<void> {
+    try {
+      await removeContainer(this.docker, containerId);
+    } catch (error) {
+      throw toEngineError(error, `removing container ${containerId.slice(0, 12)}`, this.endpoint);
+    }
   }
 }

@@ -115,7 +115,6 @@ describe('runBuild', () => {
       'artifact-started',
       'artifact-progress',
       'artifact-finished',
-      'step-log',
       'step-finished',
       'step-started',
       'step-progress',

@@ -4,7 +4,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import type { BuildOutput, BuildRequest, CopyRequest, Engine, ImageFacts } from '../../../src/engine/engine.js';
+import type {
+  BuildOutput,
+  BuildRequest,
+  ContainerOutput,
+  ContainerRunRequest,
+  CopyRequest,
+  Engine,
+  ImageFacts,
+  SquashRequest,
+} from '../../../src/engine/engine.js';
 import { CancelledError, EngineError } from '../../../src/errors.js';
 
 export interface ScriptedBuild {
@@ -20,6 +29,16 @@ export class ScriptedEngine implements Engine {
   readonly requests: BuildRequest[] = [];
   readonly copies: CopyRequest[] = [];
   readonly removedContainerLabels: string[] = [];
+  readonly removedImages: { image: string; force: boolean; noPrune: boolean }[] = [];
+  readonly containerRuns: ContainerRunRequest[] = [];
+  readonly commits: string[] = [];
+  readonly squashes: SquashRequest[] = [];
+  readonly removedContainers: string[] = [];
+  /**
+   * Output and exit code of container runs, by their argv joined with spaces; a command
+   * not listed prints nothing and exits 0. `ms` delays the exit (abortable).
+   */
+  containerScripts: Record<string, { lines?: string[]; exitCode?: number; ms?: number }> = {};
 
   constructor(private readonly builds: Record<string, ScriptedBuild>) {}
 
@@ -61,10 +80,40 @@ export class ScriptedEngine implements Engine {
     };
   }
 
-  async removeImage() {}
+  async removeImage(image: string, options: { force: boolean; noPrune: boolean }) {
+    this.removedImages.push({ image, ...options });
+  }
 
   async removeContainersLabelled(key: string, value: string) {
     this.removedContainerLabels.push(`${key}=${value}`);
     return 0;
+  }
+
+  async runContainer(request: ContainerRunRequest, onOutput: (output: ContainerOutput) => void, signal: AbortSignal) {
+    this.containerRuns.push(request);
+    const script = this.containerScripts[request.argv.join(' ')] ?? {};
+    for (const line of script.lines ?? []) onOutput({ stream: 'stdout', line });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, script.ms ?? 0);
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(new CancelledError());
+      });
+    });
+    return { exitCode: script.exitCode ?? 0, containerId: `container-${this.containerRuns.length}` };
+  }
+
+  async commitContainer(containerId: string) {
+    this.commits.push(containerId);
+    return `sha256:commit-of-${containerId}`;
+  }
+
+  async squashContainer(request: SquashRequest) {
+    this.squashes.push(request);
+    return { imageId: `sha256:squashed-${request.tag}`, droppedSettings: [] };
+  }
+
+  async removeContainer(containerId: string) {
+    this.removedContainers.push(containerId);
   }
 }

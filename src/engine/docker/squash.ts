@@ -1,0 +1,186 @@
+// Squashing a container into a one-layer image: export its filesystem
+// (`GET /containers/{id}/export`) and stream it straight into the import API
+// (`POST /images/create?fromSrc=-`). The import starts from an empty configuration, so
+// the source image's settings travel as `changes`, Dockerfile lines the engine applies.
+// Nothing is written to disk and nothing needs root on the host.
+
+import type { IncomingMessage } from 'node:http';
+
+import type Dockerode from 'dockerode';
+
+import { CancelledError, EngineError } from '../../errors.js';
+import type { SquashRequest, SquashResult } from '../engine.js';
+import { engineMessageOf, statusCodeOf, toEngineError } from './engine-errors.js';
+
+/** The parts of an image's configuration that `changes` can carry, as `GET /images/{name}/json` returns them. */
+export interface ImageConfig {
+  Env?: string[] | null;
+  Cmd?: string[] | null;
+  Entrypoint?: string[] | null;
+  WorkingDir?: string;
+  User?: string;
+  ExposedPorts?: Record<string, unknown> | null;
+  Volumes?: Record<string, unknown> | null;
+  Labels?: Record<string, string> | null;
+  OnBuild?: string[] | null;
+  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number } | null;
+  StopSignal?: string;
+  Shell?: string[] | null;
+}
+
+/** History comment of the squashed layer, shown by `docker history`. */
+const SQUASH_MESSAGE = 'weld: squashed after cleanup.commands';
+
+/**
+ * Quotes a value for a double-quoted Dockerfile word. Inside double quotes the engine
+ * still expands `$NAME` and takes `\` as its escape character, so both are escaped.
+ * NOTE: a value with a line break cannot be written as one change line; the engine
+ * rejects such an import.
+ */
+function quoteWord(value: string): string {
+  return `"${value.replace(/[\\"$]/g, (character) => `\\${character}`)}"`;
+}
+
+/** Escapes a bare Dockerfile argument (WORKDIR, USER), which the engine also expands. */
+function escapeBare(value: string): string {
+  return value.replace(/[\\$]/g, (character) => `\\${character}`);
+}
+
+/** Splits `registry:5000/name:tag` into repository and tag; the tag is `latest` when absent. */
+function splitTag(reference: string): { repository: string; tag: string } {
+  const lastSlash = reference.lastIndexOf('/');
+  const colon = reference.indexOf(':', lastSlash + 1);
+  if (colon < 0) return { repository: reference, tag: 'latest' };
+  return { repository: reference.slice(0, colon), tag: reference.slice(colon + 1) };
+}
+
+function healthcheckChange(healthcheck: NonNullable<ImageConfig['Healthcheck']>): string | undefined {
+  const test = healthcheck.Test ?? [];
+  if (test.length === 0) return undefined;
+  if (test[0] === 'NONE') return 'HEALTHCHECK NONE';
+
+  // Durations come in nanoseconds; Go's duration parser, which the engine uses, takes `ns`.
+  const options: string[] = [];
+  if (healthcheck.Interval) options.push(`--interval=${healthcheck.Interval}ns`);
+  if (healthcheck.Timeout) options.push(`--timeout=${healthcheck.Timeout}ns`);
+  if (healthcheck.StartPeriod) options.push(`--start-period=${healthcheck.StartPeriod}ns`);
+  if (healthcheck.Retries) options.push(`--retries=${healthcheck.Retries}`);
+  const command = test[0] === 'CMD-SHELL' ? (test[1] ?? '') : JSON.stringify(test.slice(1));
+  return ['HEALTHCHECK', ...options, 'CMD', command].join(' ');
+}
+
+/**
+ * Returns the import `changes` that give a new image the configuration `config`, and
+ * the settings no change can carry. The engine (20.10) accepts CMD, ENTRYPOINT, ENV,
+ * EXPOSE, HEALTHCHECK, LABEL, ONBUILD, USER, VOLUME and WORKDIR; it rejects STOPSIGNAL
+ * and SHELL.
+ */
+export function toImportChanges(config: ImageConfig): { changes: string[]; dropped: string[] } {
+  const changes: string[] = [];
+  const dropped: string[] = [];
+
+  for (const entry of config.Env ?? []) {
+    const equals = entry.indexOf('=');
+    const name = equals < 0 ? entry : entry.slice(0, equals);
+    const value = equals < 0 ? '' : entry.slice(equals + 1);
+    changes.push(`ENV ${name}=${quoteWord(value)}`);
+  }
+  const labels = Object.entries(config.Labels ?? {});
+  if (labels.length > 0) changes.push(`LABEL ${labels.map(([key, value]) => `${quoteWord(key)}=${quoteWord(value)}`).join(' ')}`);
+  const ports = Object.keys(config.ExposedPorts ?? {});
+  if (ports.length > 0) changes.push(`EXPOSE ${ports.join(' ')}`);
+  const volumes = Object.keys(config.Volumes ?? {});
+  if (volumes.length > 0) changes.push(`VOLUME ${JSON.stringify(volumes)}`);
+  if (config.WorkingDir) changes.push(`WORKDIR ${escapeBare(config.WorkingDir)}`);
+  if (config.User) changes.push(`USER ${escapeBare(config.User)}`);
+  for (const trigger of config.OnBuild ?? []) changes.push(`ONBUILD ${trigger}`);
+  const healthcheck = config.Healthcheck ? healthcheckChange(config.Healthcheck) : undefined;
+  if (healthcheck) changes.push(healthcheck);
+
+  // ENTRYPOINT before CMD: an ENTRYPOINT line resets a CMD set before it.
+  if (config.Entrypoint && config.Entrypoint.length > 0) changes.push(`ENTRYPOINT ${JSON.stringify(config.Entrypoint)}`);
+  if (config.Cmd && config.Cmd.length > 0) changes.push(`CMD ${JSON.stringify(config.Cmd)}`);
+
+  if (config.StopSignal) dropped.push('STOPSIGNAL');
+  if (config.Shell && config.Shell.length > 0) dropped.push('SHELL');
+  return { changes, dropped };
+}
+
+/** Reads the import API's JSON stream and returns the new image id, or throws the error it reports. */
+async function readImportResult(response: IncomingMessage, tag: string): Promise<string> {
+  let text = '';
+  for await (const chunk of response as AsyncIterable<Buffer>) text += chunk.toString('utf8');
+
+  let imageId: string | undefined;
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === '') continue;
+    let message: { status?: string; error?: string };
+    try {
+      message = JSON.parse(line) as { status?: string; error?: string };
+    } catch {
+      continue;
+    }
+    if (message.error) throw new EngineError(`import of the squashed image ${tag} failed: ${message.error}`);
+    if (message.status?.startsWith('sha256:')) imageId = message.status.trim();
+  }
+  if (!imageId) throw new EngineError(`the Docker engine ended the import of ${tag} without reporting an image id`);
+  return imageId;
+}
+
+async function readImageConfig(docker: Dockerode, endpoint: string, image: string): Promise<ImageConfig> {
+  try {
+    const info = await docker.getImage(image).inspect();
+    return (info.Config ?? {}) as ImageConfig;
+  } catch (error) {
+    if (statusCodeOf(error) === 404) throw new EngineError(`image ${image} not found: cannot read the configuration to squash with`, { cause: error });
+    throw toEngineError(error, `inspecting image ${image}`, endpoint);
+  }
+}
+
+/**
+ * Squashes the filesystem of `request.containerId` into a one-layer image tagged
+ * `request.tag`, with the configuration of `request.configFrom`. Whatever the
+ * container deleted is absent from the result, because the layer is the container's
+ * filesystem as it is, not a stack of changes.
+ */
+export async function squashContainer(docker: Dockerode, endpoint: string, request: SquashRequest, signal: AbortSignal): Promise<SquashResult> {
+  if (signal.aborted) throw new CancelledError(`squash of ${request.tag} cancelled`);
+  const config = await readImageConfig(docker, endpoint, request.configFrom);
+  const { changes, dropped } = toImportChanges(config);
+  const { repository, tag } = splitTag(request.tag);
+
+  let exported: IncomingMessage | undefined;
+  try {
+    exported = (await docker.getContainer(request.containerId).export({ abortSignal: signal })) as IncomingMessage;
+    const response = (await docker.importImage(exported, {
+      repo: repository,
+      tag,
+      changes,
+      message: SQUASH_MESSAGE,
+      abortSignal: signal,
+    } as object)) as IncomingMessage;
+    const imageId = await readImportResult(response, request.tag);
+    return { imageId, droppedSettings: dropped };
+  } catch (error) {
+    if (signal.aborted) throw new CancelledError(`squash of ${request.tag} cancelled`);
+    if (error instanceof EngineError) throw error;
+    throw new EngineError(`squashing container ${request.containerId.slice(0, 12)} into ${request.tag} failed: ${engineMessageOf(error)}`, {
+      hint: 'the engine log (journalctl -u docker) records why the export or the import stopped',
+      cause: error,
+    });
+  } finally {
+    exported?.destroy();
+  }
+}
+
+/** Commits a stopped container into an untagged image and returns its id. */
+export async function commitContainer(docker: Dockerode, endpoint: string, containerId: string, signal: AbortSignal): Promise<string> {
+  if (signal.aborted) throw new CancelledError('commit cancelled');
+  try {
+    const result = (await docker.getContainer(containerId).commit({ pause: false, abortSignal: signal })) as { Id: string };
+    return result.Id;
+  } catch (error) {
+    if (signal.aborted) throw new CancelledError('commit cancelled');
+    throw toEngineError(error, `committing container ${containerId.slice(0, 12)}`, endpoint);
+  }
+}

@@ -1,0 +1,292 @@
+// `cleanup.commands` and the engine calls behind them (container runs, commit,
+// squash) against the real Docker engine. Without an engine these tests fail in
+// beforeAll with the reason; they never skip.
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extract } from 'tar-stream';
+
+import { connectDocker } from '../../src/engine/docker/connect.js';
+import { DockerEngine } from '../../src/engine/docker/docker-engine.js';
+import type { ContainerOutput } from '../../src/engine/engine.js';
+import { CancelledError, EngineError } from '../../src/errors.js';
+import { docker, listContainerIds, makeProject, parseEvents, runWeld, uniqueSuffix } from './helpers.js';
+
+const suffix = uniqueSuffix();
+const prefix = `weld-test-habitus-${suffix}`;
+const engine = new DockerEngine(connectDocker({ env: process.env }));
+const createdDirs: string[] = [];
+const labels = { 'weld.test': prefix };
+
+/** A Dockerfile whose image sets every setting a squash must keep, with quoting traps. */
+const configDockerfile = [
+  'FROM busybox:1.35',
+  // USER below makes the cleanup run as 1000, so the file sits in a folder that user owns.
+  'RUN mkdir /scratch && echo removable > /scratch/removable.txt && chown -R 1000 /scratch',
+  'ENV QUOTED="a \\"quoted\\" \\$dollar \\\\ value" PLAIN=plain',
+  'LABEL "org.weld.label"="label with spaces" other=1',
+  'EXPOSE 8080/tcp 53/udp',
+  'VOLUME ["/data"]',
+  'WORKDIR /srv/app',
+  'USER 1000:1000',
+  'HEALTHCHECK --interval=7s --retries=2 CMD ["true"]',
+  'STOPSIGNAL SIGINT',
+  'ENTRYPOINT ["/bin/sh", "-c"]',
+  'CMD ["echo hi"]',
+  '',
+].join('\n');
+
+beforeAll(async () => {
+  await docker('version', '--format', '{{.Server.Version}}');
+});
+
+afterAll(async () => {
+  for (const dir of createdDirs) await rm(dir, { recursive: true, force: true });
+  const images = (await docker('images', '--format', '{{.Repository}}:{{.Tag}}')).split('\n').filter((image) => image.startsWith(prefix));
+  if (images.length > 0) await docker('rmi', '-f', ...images);
+});
+
+async function buildImage(name: string, dockerfile: string): Promise<string> {
+  const contextDir = await mkdtemp(path.join(os.tmpdir(), 'weld-habitus-context-'));
+  createdDirs.push(contextDir);
+  await writeFile(path.join(contextDir, 'Dockerfile'), dockerfile);
+  const tag = `${prefix}-${name}:latest`;
+  await engine.build(
+    {
+      contextDir,
+      dockerfilePath: 'Dockerfile',
+      dockerfileContent: Buffer.from(dockerfile),
+      tag,
+      buildArgs: {},
+      noCache: false,
+      rm: true,
+      forceRm: true,
+      quiet: false,
+      labels: {},
+    },
+    () => {},
+    new AbortController().signal,
+  );
+  return tag;
+}
+
+/** Runs `docker save` and returns the name and content of every entry of the archive. */
+async function saveImage(image: string): Promise<Map<string, Buffer>> {
+  const entries = new Map<string, Buffer>();
+  const child = spawn('docker', ['save', image], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const unpack = extract();
+  unpack.on('entry', (header, stream, next) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => {
+      entries.set(header.name, Buffer.concat(chunks));
+      next();
+    });
+  });
+  const finished = new Promise<void>((resolve, reject) => {
+    unpack.on('finish', resolve);
+    unpack.on('error', reject);
+  });
+  child.stdout.pipe(unpack);
+  await finished;
+  return entries;
+}
+
+/** Returns the names of the archive entries that contain `marker`. */
+function entriesContaining(entries: Map<string, Buffer>, marker: string): string[] {
+  return [...entries].filter(([, content]) => content.includes(marker)).map(([name]) => name);
+}
+
+describe('DockerEngine container runs', () => {
+  it('streams stdout and stderr line by line and returns the exit code', async () => {
+    const outputs: ContainerOutput[] = [];
+
+    const exit = await engine.runContainer(
+      { image: 'busybox:1.35', argv: ['sh', '-c', 'echo one; echo two >&2; printf "no newline"; exit 7'], labels },
+      (output) => outputs.push(output),
+      new AbortController().signal,
+    );
+
+    expect(exit.exitCode).toBe(7);
+    // The engine reads stdout and stderr from separate pipes, so only the order within one stream is fixed.
+    expect(outputs.filter((output) => output.stream === 'stdout').map((output) => output.line)).toEqual(['one', 'no newline']);
+    expect(outputs.filter((output) => output.stream === 'stderr').map((output) => output.line)).toEqual(['two']);
+    expect(await listContainerIds()).not.toContain(exit.containerId);
+  });
+
+  it('passes arguments with spaces as they are, without a shell', async () => {
+    const outputs: ContainerOutput[] = [];
+
+    await engine.runContainer({ image: 'busybox:1.35', argv: ['echo', 'two  spaces', '$HOME'], labels }, (output) => outputs.push(output), new AbortController().signal);
+
+    expect(outputs).toEqual([{ stream: 'stdout', line: 'two  spaces $HOME' }]);
+  });
+
+  it('rejects with an EngineError naming the program when the image lacks it', async () => {
+    const run = engine.runContainer({ image: 'busybox:1.35', argv: ['no-such-program', '--flag'], labels }, () => {}, new AbortController().signal);
+
+    await expect(run).rejects.toThrow(EngineError);
+    await expect(run).rejects.toThrow(/cannot start no-such-program --flag in a container of busybox:1.35/);
+  });
+
+  it('removes the container and rejects with CancelledError when aborted', async () => {
+    const controller = new AbortController();
+    const startedAt = Date.now();
+    const run = engine.runContainer(
+      { image: 'busybox:1.35', argv: ['sh', '-c', 'echo started; sleep 60'], labels },
+      (output) => {
+        if (output.line === 'started') controller.abort();
+      },
+      controller.signal,
+    );
+
+    await expect(run).rejects.toThrow(CancelledError);
+
+    expect(Date.now() - startedAt).toBeLessThan(20_000);
+    expect(await docker('ps', '-a', '-q', '--filter', `label=weld.test=${prefix}`)).toBe('');
+  });
+});
+
+describe('DockerEngine squash', () => {
+  it('makes a one-layer image without the removed file and with the configuration kept', async () => {
+    const image = await buildImage('config', configDockerfile);
+    const original = JSON.parse(await docker('image', 'inspect', '--format', '{{json .Config}}', image)) as Record<string, unknown>;
+    const signal = new AbortController().signal;
+    const exit = await engine.runContainer({ image, argv: ['rm', '/scratch/removable.txt'], labels, keep: true, network: 'none' }, () => {}, signal);
+    expect(exit.exitCode).toBe(0);
+
+    let result;
+    try {
+      result = await engine.squashContainer({ containerId: exit.containerId, configFrom: image, tag: `${prefix}-squashed:1` }, signal);
+    } finally {
+      await engine.removeContainer(exit.containerId);
+    }
+
+    const squashed = JSON.parse(await docker('image', 'inspect', '--format', '{{json .Config}}', `${prefix}-squashed:1`)) as Record<string, unknown>;
+    for (const key of ['Env', 'Labels', 'ExposedPorts', 'Volumes', 'WorkingDir', 'User', 'Healthcheck', 'Entrypoint', 'Cmd']) {
+      expect(squashed[key], key).toEqual(original[key]);
+    }
+    expect(result.droppedSettings).toEqual(['STOPSIGNAL']);
+    expect(await docker('history', '-q', `${prefix}-squashed:1`)).toBe(result.imageId.slice(7, 19));
+    const listing = await docker('run', '--rm', '--entrypoint', 'ls', `${prefix}-squashed:1`, '/scratch');
+    expect(listing).toBe('');
+  });
+
+  it('commits a stopped container into an image that has its changes', async () => {
+    const signal = new AbortController().signal;
+    const exit = await engine.runContainer({ image: 'busybox:1.35', argv: ['sh', '-c', 'echo committed > /c.txt'], labels, keep: true }, () => {}, signal);
+
+    let imageId: string;
+    try {
+      imageId = await engine.commitContainer(exit.containerId, signal);
+    } finally {
+      await engine.removeContainer(exit.containerId);
+    }
+
+    try {
+      expect(await docker('run', '--rm', '--entrypoint', 'cat', imageId, '/c.txt')).toBe('committed');
+    } finally {
+      await docker('rmi', imageId);
+    }
+  });
+});
+
+describe('cleanup.commands in a weld run', () => {
+  // The marker is computed while the image builds, so that it appears in the file
+  // the cleanup removes but not in the Dockerfile text the history records.
+  const marker = `weld-marker-42-${suffix}`;
+  const dockerfile = [
+    'FROM busybox:1.35',
+    `RUN mkdir -p /root/.ssh && echo "weld-marker-$((6*7))-${suffix}" > /root/.ssh/id_rsa && echo kept > /kept.txt`,
+    'ENV GREETING="hello world"',
+    'CMD ["cat", "/kept.txt"]',
+    '',
+  ].join('\n');
+  // Each test names its own image, so that no run leaves another test's image untagged.
+  const buildFile = (name: string, cleanup: string[]) =>
+    [
+      'build:',
+      '  version: 2016-03-14',
+      '  steps:',
+      '    builder:',
+      `      name: ${prefix}-${name}`,
+      '      cleanup:',
+      '        commands:',
+      ...cleanup.map((command) => `          - ${command}`),
+      '',
+    ].join('\n');
+
+  it('leaves no trace of removed files', async () => {
+    const project = await makeProject({ Dockerfile: dockerfile, 'build.yml': buildFile('cleanup', ['rm -rf /root/.ssh', "sh -c 'echo cleaned > /cleaned.txt'"]) });
+    createdDirs.push(project);
+    const imagesBefore = new Set((await docker('images', '-a', '-q', '--no-trunc')).split('\n'));
+
+    const run = await runWeld(['-d', project, '--json']);
+
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const image = `${prefix}-cleanup:latest`;
+    const entries = await saveImage(image);
+    const layers = [...entries.keys()].filter((name) => name.endsWith('/layer.tar'));
+    expect(layers).toHaveLength(1);
+    expect(entriesContaining(entries, marker)).toEqual([]);
+    expect(entriesContaining(entries, 'cleaned')).toEqual([layers[0]]);
+    expect(await docker('history', '--no-trunc', '--format', '{{.CreatedBy}} {{.Comment}}', image)).not.toContain(marker);
+    expect(await docker('run', '--rm', image)).toBe('kept');
+    expect(await docker('image', 'inspect', '--format', '{{json .Config.Env}}', image)).toContain('GREETING=hello world');
+
+    // The build's own image, and the layers it had, are gone from the engine too.
+    const newImages = (await docker('images', '-a', '-q', '--no-trunc')).split('\n').filter((id) => id !== '' && !imagesBefore.has(id));
+    for (const id of newImages) {
+      const config = await docker('image', 'inspect', '--format', '{{json .ContainerConfig.Cmd}}', id).catch(() => '');
+      expect(config, `image ${id} was made by this build`).not.toContain(suffix);
+    }
+
+    const cleanupLines = parseEvents(run.stdout).flatMap((event) => (event.type === 'step-log' && event.source === 'cleanup' ? [event.line] : []));
+    expect(cleanupLines[0]).toBe('running rm -rf /root/.ssh');
+    expect(cleanupLines.at(-1)).toMatch(/^squashed weld-test-habitus-\w+-cleanup into one layer \([0-9a-f]{12}\)$/);
+  });
+
+  it('replaces the squash of the run before', async () => {
+    const project = await makeProject({ Dockerfile: dockerfile, 'build.yml': buildFile('rerun', ['rm -rf /root/.ssh']) });
+    createdDirs.push(project);
+    const image = `${prefix}-rerun:latest`;
+    await runWeld(['-d', project, '--plain']);
+    const firstSquash = await docker('image', 'inspect', '--format', '{{.Id}}', image);
+
+    const run = await runWeld(['-d', project, '--plain']);
+
+    expect(run.code).toBe(0);
+    expect(await docker('image', 'inspect', '--format', '{{.Id}}', image)).not.toBe(firstSquash);
+    await expect(docker('image', 'inspect', firstSquash)).rejects.toThrow(/No such image/);
+  });
+
+  it('with --no-cleanup keeps the file, which the same scan finds', async () => {
+    const project = await makeProject({ Dockerfile: dockerfile, 'build.yml': buildFile('no-cleanup', ['rm -rf /root/.ssh']) });
+    createdDirs.push(project);
+
+    const run = await runWeld(['-d', project, '--plain', '--no-cleanup']);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('skipped 1 cleanup command: --no-cleanup');
+    const entries = await saveImage(`${prefix}-no-cleanup:latest`);
+    expect(entriesContaining(entries, marker).length).toBeGreaterThan(0);
+  });
+
+  it('fails the run naming the cleanup command that exited non-zero', async () => {
+    const project = await makeProject({ Dockerfile: dockerfile, 'build.yml': buildFile('failing-cleanup', ['rm /no/such/file']) });
+    createdDirs.push(project);
+
+    const run = await runWeld(['-d', project, '--plain']);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('step builder: cleanup command `rm /no/such/file` exited with code 1');
+    expect(run.stdout).toMatch(/builder\s+\| rm: can't remove '\/no\/such\/file'/);
+    // Other tests may run containers at the same time, so only this image's count.
+    expect(await docker('ps', '-a', '-q', '--filter', `ancestor=${prefix}-failing-cleanup:latest`)).toBe('');
+  });
+});
