@@ -8,11 +8,13 @@ import path from 'node:path';
 import { CommanderError } from 'commander';
 
 import { planBuild } from '../build/plan.js';
-import { runBuild } from '../build/run-build.js';
+import { runBuild, type RunBuildOptions } from '../build/run-build.js';
 import { debug, setDebug } from '../debug.js';
-import { createDockerEngine } from '../engine/docker/docker-engine.js';
+import { DockerEngine } from '../engine/docker/docker-engine.js';
 import { ExitCode, InputError, type ExitCodeValue } from '../errors.js';
 import { loadManifest } from '../manifest/load.js';
+import { startSecrets, type SecretsSetup } from '../secrets/start-secrets.js';
+import { runWatch } from '../watch/run-watch.js';
 import { chooseReporterKind, createReporter } from './choose-reporter.js';
 import { parseArguments, type CliOptions } from './options.js';
 import { printError } from './print-error.js';
@@ -30,6 +32,24 @@ export function parseMemory(value: string): number {
   }
   const units: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
   return Math.round(Number(match[1]) * units[match[2]!.toLowerCase()]!);
+}
+
+/** Habitus log levels at which weld prints no build output, as `--suppress` does. */
+const QUIET_LEVELS = new Set(['error', 'critical']);
+
+/** Returns the run settings that Habitus's step, image and output flags set. */
+export function toHabitusSettings(options: CliOptions, secrets: Pick<SecretsSetup, 'buildArgs' | 'network'>): Partial<RunBuildOptions> {
+  const removeImages = !options.watch && !options.keepAll && (options.forceRmi || options.nopruneRmi);
+  return {
+    network: secrets.network,
+    suppress: options.suppress || QUIET_LEVELS.has(options.level),
+    cleanup: options.cleanup !== false,
+    afterBuildCommands: options.afterBuildCommands,
+    keepAll: options.keepAll,
+    noPruneRmi: options.nopruneRmi,
+    secretBuildArgs: secrets.buildArgs,
+    removeIntermediateImages: removeImages ? { force: options.forceRmi, noPrune: options.nopruneRmi } : undefined,
+  };
 }
 
 /** Returns the build file and work dir the way Habitus resolves them. */
@@ -72,13 +92,14 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
   };
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
+  let secrets: SecretsSetup | undefined;
 
   try {
     const manifest = await loadManifest({ file, workDir, env });
     const plan = await planBuild(manifest, { uid: options.uid });
     debug('cli', `planned ${plan.graph.labels.length} steps from ${file}`);
 
-    const engine = createDockerEngine({
+    const engine = DockerEngine.connect({
       host: options.host,
       certPath: options.certs,
       useTls: options.useTls,
@@ -86,8 +107,10 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       env: process.env,
     });
     const engineInfo = await engine.describe(controller.signal);
+    secrets = await startSecrets(manifest, options, process.env, version);
 
-    const kind = chooseReporterKind(options, process.stdout);
+    // Habitus's `--pretty=false` selects plain log lines.
+    const kind = chooseReporterKind({ ...options, plain: options.plain || !options.pretty }, process.stdout);
     const reporter = await createReporter({
       kind,
       stdout: process.stdout,
@@ -98,10 +121,10 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       onCancel: interrupt,
     });
 
-    const result = await runBuild({
+    const runOptions: RunBuildOptions = {
       plan,
       engine,
-      emit: (event) => reporter.handle(event),
+      emit: secrets.redactEvents((event) => reporter.handle(event)),
       runId: randomBytes(6).toString('hex'),
       engineInfo,
       signal: controller.signal,
@@ -111,13 +134,21 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       buildArgs: options.build,
       noCache: !options.cache,
       rm: options.rm !== false,
-      forceRm: options.forceRm,
+      forceRm: options.forceRm !== false,
       network: options.network,
       suppress: options.suppress,
       memoryBytes: options.dockerMemory ? parseMemory(options.dockerMemory) : undefined,
       cpuShares: options.dockerCpuShares,
       cpusetCpus: options.dockerCpusetCpus,
-    });
+      ...toHabitusSettings(options, secrets),
+    };
+    if (options.watch) {
+      const reloadPlan = async () => planBuild(await loadManifest({ file, workDir, env }), { uid: options.uid });
+      const code = await runWatch({ ...runOptions, reloadPlan, poll: options.poll });
+      await reporter.close();
+      return code;
+    }
+    const result = await runBuild(runOptions);
     await reporter.close();
 
     if (result.outcome === 'succeeded') return ExitCode.ok;
@@ -128,6 +159,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
     printError(error);
     return error instanceof InputError ? ExitCode.badInput : ((error as { exitCode?: ExitCodeValue }).exitCode ?? ExitCode.buildFailed);
   } finally {
+    await secrets?.close();
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
   }

@@ -1,0 +1,385 @@
+// A watch session: build everything once, then rebuild what each batch of file
+// changes affects, until stopped. A change that touches a running build cancels it
+// and the next run takes over its steps. Steps that do not rebuild keep their last
+// images and artifacts. The artifact roots the session created are removed when it
+// stops, unless they are to be kept.
+
+import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+
+import type { BuildEvent, EventError, StepRebuild, WatchTrigger } from '../build/events.js';
+import type { BuildPlan } from '../build/plan.js';
+import { removeCreatedPaths, runBuild, type RunBuildOptions, type RunBuildResult } from '../build/run-build.js';
+import { debug } from '../debug.js';
+import type { ImageFacts } from '../engine/engine.js';
+import { WeldError } from '../errors.js';
+import { selectDownstream } from '../graph/step-graph.js';
+import { assessChanges, expandRebuilds, findChangedDefinitions, selectAllSteps, type ChangeImpact } from './affected-steps.js';
+import { createChangeBatcher, type Timers } from './change-batcher.js';
+import { startFileWatcher, type FileWatcher, type FileWatcherOptions } from './file-watcher.js';
+import { toRelativeLabel } from './ignore-rules.js';
+import { compareFinalSizes, listPaths } from './run-summary.js';
+import { classifyPath, createWatchFilter, loadWatchTargets, type LoadIgnoreMatcher, type WatchTargets } from './watch-targets.js';
+
+/** Settings every run of the session shares; the session sets the rest per run. */
+export type WatchRunSettings = Omit<RunBuildOptions, 'plan' | 'runId' | 'only' | 'previousFacts' | 'keepArtifacts' | 'signal'>;
+
+export interface WatchSessionOptions {
+  /** The plan of the first run, already loaded and checked. */
+  plan: BuildPlan;
+  /** Loads build.yml and plans it again; rejects (InputError) when it is invalid. */
+  reloadPlan(): Promise<BuildPlan>;
+  settings: WatchRunSettings;
+  /** Leave the artifact roots in place when the session stops (`--keep-artifacts`). */
+  keepArtifacts: boolean;
+  /** Poll for changes every this many milliseconds instead of OS notifications. */
+  pollMs?: number;
+  loadIgnoreMatcher: LoadIgnoreMatcher;
+  /** Replaces chokidar in tests. */
+  startFileWatcher?: (options: FileWatcherOptions) => FileWatcher;
+  /** Replaces the system timers of the change batcher in tests. */
+  timers?: Timers;
+  debounceMs?: number;
+}
+
+/** The end of a session. */
+export interface WatchEnd {
+  /** The error that ended the session on its own (already reported as `watch-error`); absent after `stop()`. */
+  error?: unknown;
+}
+
+export interface WatchSession {
+  /** Rebuilds every step, cancelling a run in progress. */
+  requestFullRebuild(): void;
+  /** Cancels a run in progress, stops watching, removes artifacts unless kept; settles when done. */
+  stop(): Promise<WatchEnd>;
+  /** Settles once the session has stopped and cleaned up. */
+  readonly done: Promise<WatchEnd>;
+}
+
+/** A run about to start: which steps, and what started it. */
+interface PreparedRun {
+  rebuilds: StepRebuild[];
+  trigger: WatchTrigger;
+  /** Changed paths relative to the work dir. */
+  paths: string[];
+  restarted: boolean;
+}
+
+interface CurrentRun {
+  controller: AbortController;
+  steps: Set<string>;
+  prepared: PreparedRun;
+  /** Set when a change or a rebuild request cancelled the run, so that the next one takes it over. */
+  superseded: boolean;
+}
+
+function toEventError(error: unknown): EventError {
+  if (error instanceof WeldError) return { message: error.message, hint: error.hint };
+  return { message: error instanceof Error ? error.message : String(error), hint: 'run again with --debug to see where it failed' };
+}
+
+async function readFileSize(file: string): Promise<number | undefined> {
+  try {
+    const stats = await stat(file);
+    return stats.isFile() ? stats.size : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts a session: watches, runs the first full build, and rebuilds on changes until stopped. */
+export function startWatchSession(options: WatchSessionOptions): WatchSession {
+  const { settings } = options;
+  const emit = (event: BuildEvent): void => settings.emit(event);
+  const startWatcher = options.startFileWatcher ?? startFileWatcher;
+
+  let plan = options.plan;
+  let targets: WatchTargets | undefined;
+  let watcher: FileWatcher | undefined;
+  let facts = new Map<string, ImageFacts>();
+  const unfinished = new Set<string>();
+  const lastSizes = new Map<string, number>();
+  const createdPaths = new Set<string>();
+  let runCount = 0;
+
+  let pendingPaths: string[] = [];
+  /** Paths of build.yml and Dockerfiles that could not be planned; retried with the next change. */
+  let deferredPaths: string[] = [];
+  let fullRebuildRequested = false;
+  /** Steps of a cancelled run that the next run takes over. */
+  let carried: StepRebuild[] = [];
+  let current: CurrentRun | undefined;
+  let stopping = false;
+  let wake: (() => void) | undefined;
+
+  const wakeLoop = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+
+  /** Cancels the current run when the pending changes touch any of its steps. */
+  const cancelIfAffected = (): void => {
+    if (!current || current.superseded || !targets || pendingPaths.length === 0) return;
+    const impact = assessChanges(targets, pendingPaths);
+    // A changed build.yml may change any step; which ones is known only once it is planned again.
+    const touched = selectDownstream(plan.graph, impact.direct.map((rebuild) => rebuild.step));
+    if (!impact.buildFileChanged && !touched.some((label) => current!.steps.has(label))) return;
+
+    debug('watch', `a change touches run ${runCount}; cancelling it`, impact.relevantPaths.slice(0, 5));
+    current.superseded = true;
+    current.controller.abort();
+  };
+
+  const batcher = createChangeBatcher({
+    debounceMs: options.debounceMs,
+    timers: options.timers,
+    readSize: readFileSize,
+    onBatch: (paths) => {
+      if (stopping) return;
+      for (const changed of paths) {
+        if (!pendingPaths.includes(changed)) pendingPaths.push(changed);
+      }
+      cancelIfAffected();
+      wakeLoop();
+    },
+  });
+
+  // A full inotify table fails once per folder; one message per kind of failure is enough.
+  const reportedWatcherErrors = new Set<string>();
+  const reportWatcherError = (error: WeldError): void => {
+    const kind = (error.cause as NodeJS.ErrnoException | undefined)?.code ?? error.message;
+    if (reportedWatcherErrors.has(kind)) {
+      debug('watch', 'watcher error repeated', error.message);
+      return;
+    }
+    reportedWatcherErrors.add(kind);
+    emit({ type: 'watch-error', time: Date.now(), source: 'watcher', error: toEventError(error) });
+  };
+
+  const watcherOptions = (watched: WatchTargets): FileWatcherOptions => ({
+    roots: watched.roots,
+    isIgnored: createWatchFilter(watched),
+    pollMs: options.pollMs,
+    onChange: (change) => batcher.push(change),
+    onError: reportWatcherError,
+  });
+
+  /**
+   * Works out the targets of the current plan and watches them; the old watcher
+   * stops once the new one is ready. Rejects when a .dockerignore cannot be read.
+   */
+  const watchPlan = async (): Promise<void> => {
+    const next = await loadWatchTargets(plan, { loadIgnoreMatcher: options.loadIgnoreMatcher, createdPaths });
+    targets = next;
+    const previous = watcher;
+    watcher = startWatcher(watcherOptions(next));
+    await watcher.ready;
+    await previous?.close();
+    emit({ type: 'watch-ready', time: Date.now(), watchedPaths: watcher.countWatched(), ...(options.pollMs ? { pollMs: options.pollMs } : {}) });
+  };
+
+  /** Watches the current plan again; on failure reports it and keeps watching what was watched. */
+  const rewatchPlan = async (): Promise<void> => {
+    try {
+      await watchPlan();
+    } catch (error) {
+      debug('watch', 'what to watch could not be worked out again', error instanceof Error ? (error.stack ?? error.message) : String(error));
+      emit({ type: 'watch-error', time: Date.now(), source: 'watcher', error: toEventError(error) });
+    }
+  };
+
+  /** Loads build.yml again; on failure reports it and returns undefined, keeping the last good plan. */
+  const reloadPlan = async (): Promise<BuildPlan | undefined> => {
+    try {
+      return await options.reloadPlan();
+    } catch (error) {
+      debug('watch', 'build.yml could not be planned again', error instanceof Error ? (error.stack ?? error.message) : String(error));
+      emit({ type: 'watch-error', time: Date.now(), source: 'build-file', error: toEventError(error) });
+      return undefined;
+    }
+  };
+
+  /**
+   * Takes the pending changes and works out the next run, or undefined when they
+   * touch no step. A change to build.yml or a Dockerfile plans again. A new plan
+   * rebuilds the steps whose definition differs from the last good plan, with the
+   * steps the same changes touch and everything downstream. A build.yml put back as
+   * it was in the last good plan therefore rebuilds only the steps whose context
+   * contains it.
+   */
+  const prepareRun = async (): Promise<PreparedRun | undefined> => {
+    const requested = fullRebuildRequested;
+    fullRebuildRequested = false;
+    const paths = [...new Set([...deferredPaths, ...pendingPaths])];
+    pendingPaths = [];
+    deferredPaths = [];
+    const restarted = carried.length > 0;
+
+    let impact: ChangeImpact = assessChanges(targets!, paths);
+    const definitionChanges: StepRebuild[] = [];
+    if (impact.buildFileChanged || impact.dockerfileChanged) {
+      const next = await reloadPlan();
+      if (next) {
+        const because = toRelativeLabel(plan.manifest.workDir, plan.manifest.file);
+        for (const step of findChangedDefinitions(plan, next)) definitionChanges.push({ step, reason: 'build-file', because });
+        plan = next;
+        await rewatchPlan();
+      } else {
+        // Until the plan loads again, changes to what planning reads do not start runs.
+        deferredPaths = paths.filter((changed) => {
+          const role = classifyPath(targets!, changed);
+          return role.isBuildFile || role.dockerfileOf.length > 0;
+        });
+      }
+      impact = assessChanges(targets!, paths.filter((changed) => !deferredPaths.includes(changed)));
+    } else if (impact.ignoreFileChanged) {
+      await rewatchPlan();
+      impact = assessChanges(targets!, paths);
+    }
+
+    const selected = [
+      ...(requested ? selectAllSteps(plan.graph, 'requested') : []),
+      ...carried,
+      ...impact.direct,
+      ...definitionChanges,
+    ];
+    carried = [];
+    const rebuilds = expandRebuilds(plan.graph, selected, unfinished);
+    if (rebuilds.length === 0) return undefined;
+
+    const firstPath = impact.relevantPaths[0];
+    const trigger: WatchTrigger = requested ? { kind: 'request' } : { kind: 'change', ...(firstPath ? { path: firstPath } : {}) };
+    return { rebuilds, trigger, paths: impact.relevantPaths, restarted };
+  };
+
+  const execute = async (prepared: PreparedRun): Promise<void> => {
+    runCount += 1;
+    const run = runCount;
+    emit({
+      type: 'watch-triggered',
+      time: Date.now(),
+      run,
+      trigger: prepared.trigger,
+      paths: listPaths(prepared.paths),
+      pathCount: prepared.paths.length,
+      steps: prepared.rebuilds,
+      restarted: prepared.restarted,
+    });
+
+    const controller = new AbortController();
+    const only = new Set(prepared.rebuilds.map((rebuild) => rebuild.step));
+    const active: CurrentRun = { controller, steps: only, prepared, superseded: false };
+    current = active;
+    // Changes that arrived while the run was being prepared may already touch it.
+    cancelIfAffected();
+
+    const finished = new Set<string>();
+    const startedAt = Date.now();
+    let result: RunBuildResult | undefined;
+    try {
+      result = await runBuild({
+        ...settings,
+        plan,
+        runId: randomBytes(6).toString('hex'),
+        only,
+        previousFacts: facts,
+        keepArtifacts: true,
+        signal: controller.signal,
+        emit: (event) => {
+          if (event.type === 'step-finished') finished.add(event.step);
+          emit(event);
+        },
+      });
+    } catch (error) {
+      debug('watch', `run ${run} failed outside any step`, error instanceof Error ? (error.stack ?? error.message) : String(error));
+      emit({ type: 'watch-error', time: Date.now(), source: 'run', error: toEventError(error) });
+    }
+    current = undefined;
+
+    if (result) {
+      facts = new Map([...result.facts].filter(([label]) => plan.steps.has(label)));
+      for (const created of result.createdPaths) createdPaths.add(created);
+      if (targets) targets.written = [...new Set([...targets.written, ...result.createdPaths])];
+    }
+    for (const label of only) {
+      if (finished.has(label)) unfinished.delete(label);
+      else unfinished.add(label);
+    }
+    if (active.superseded && !stopping) carried = prepared.rebuilds.filter((rebuild) => !finished.has(rebuild.step));
+
+    const outcome = result?.outcome ?? 'failed';
+    emit({
+      type: 'watch-run-summary',
+      time: Date.now(),
+      run,
+      trigger: prepared.trigger,
+      pathCount: prepared.paths.length,
+      steps: prepared.rebuilds,
+      outcome,
+      durationMs: Date.now() - startedAt,
+      finalImages: outcome === 'succeeded' && result ? compareFinalSizes(result.finalImages, lastSizes) : [],
+      watchedPaths: watcher?.countWatched() ?? 0,
+    });
+  };
+
+  const hasWork = (): boolean => stopping || fullRebuildRequested || pendingPaths.length > 0;
+
+  const loop = async (): Promise<void> => {
+    await watchPlan();
+    if (!stopping) {
+      await execute({ rebuilds: selectAllSteps(plan.graph, 'initial'), trigger: { kind: 'start' }, paths: [], restarted: false });
+    }
+    while (!stopping) {
+      if (!hasWork()) await new Promise<void>((resolve) => (wake = resolve));
+      if (stopping) break;
+      const prepared = await prepareRun();
+      if (prepared && !stopping) await execute(prepared);
+    }
+  };
+
+  const cleanUp = async (end: WatchEnd): Promise<WatchEnd> => {
+    batcher.dispose();
+    await watcher?.close();
+    const removed = options.keepArtifacts ? [] : [...createdPaths];
+    try {
+      await removeCreatedPaths(removed);
+    } catch (error) {
+      emit({ type: 'watch-error', time: Date.now(), source: 'run', error: toEventError(error) });
+    }
+    emit({ type: 'watch-stopped', time: Date.now(), runs: runCount, removedPaths: removed });
+    return end;
+  };
+
+  const done = loop()
+    .then(
+      (): WatchEnd => ({}),
+      (error: unknown): WatchEnd => {
+        debug('watch', 'the session stopped with an error', error instanceof Error ? (error.stack ?? error.message) : String(error));
+        emit({ type: 'watch-error', time: Date.now(), source: 'watcher', error: toEventError(error) });
+        return { error };
+      },
+    )
+    .then(cleanUp);
+
+  return {
+    requestFullRebuild() {
+      if (stopping) return;
+      fullRebuildRequested = true;
+      if (current && !current.superseded) {
+        current.superseded = true;
+        current.controller.abort();
+      }
+      wakeLoop();
+    },
+    stop() {
+      if (!stopping) {
+        stopping = true;
+        current?.controller.abort();
+        wakeLoop();
+      }
+      return done;
+    },
+    done,
+  };
+}
