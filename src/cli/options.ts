@@ -99,26 +99,26 @@ export function createProgram(version: string): Command {
   ]);
 
   group('Output:', [
-    new Option('--plain', 'plain lines prefixed with the step label (the default when stdout is not a terminal)').default(false),
-    new Option('--json', 'the event stream as NDJSON, one event a line').default(false),
-    new Option('--tui', 'the live console even when stdout is not a terminal').default(false),
-    new Option('--debug', 'debug output on stderr, and stack traces of errors').default(false),
+    new Option('--plain', 'plain lines prefixed with the step label (the default when stdout is not a terminal)'),
+    new Option('--json', 'the event stream as NDJSON, one event a line'),
+    new Option('--tui', 'the live console even when stdout is not a terminal'),
+    new Option('--debug', 'debug output on stderr, and stack traces of errors'),
   ]);
 
   group('Running:', [
     new Option('--parallel <n>', 'maximum steps building at once (0: no cap)').argParser(parseCount('--parallel', 0)).default(0, 'no cap'),
-    new Option('--keep-going', 'after a failure, let independent steps finish').default(false),
-    new Option('--watch', 'rebuild what a change to sources, Dockerfiles or build.yml affects').default(false),
+    new Option('--keep-going', 'after a failure, let independent steps finish'),
+    new Option('--watch', 'rebuild what a change to sources, Dockerfiles or build.yml affects'),
     new Option('--poll [ms]', 'with --watch, poll for changes every ms milliseconds (bind mounts, network drives)')
       .argParser(parseCount('--poll', 50)),
-    new Option('--keep-artifacts', 'leave the copied artifacts in place after the run').default(false),
+    new Option('--keep-artifacts', 'leave the copied artifacts in place after the run'),
   ]);
 
   group('Docker build:', [
     new Option('--no-cache', 'build every step without the layer cache'),
     new Option('--no-rm', 'keep intermediate containers after a successful build (Habitus: -rm=false)'),
     new Option('--no-force-rm', 'keep the container of a failed instruction for debugging (Habitus: -force-rm=false)'),
-    new Option('--suppress', 'print no build output, only progress and results').default(false),
+    new Option('--suppress', 'print no build output, only progress and results'),
     new Option('--network <mode>', 'network mode for RUN instructions (host, none, or a network name)'),
     new Option('--docker-memory <bytes>', 'memory limit for RUN containers, e.g. 512m'),
     new Option('--docker-cpuset-cpus <cpus>', 'CPUs RUN containers may use, e.g. 0-1'),
@@ -128,24 +128,24 @@ export function createProgram(version: string): Command {
   group('Docker engine:', [
     new Option('--host <url>', 'engine address: unix://, tcp:// or ssh:// (default: DOCKER_HOST, else the local socket)'),
     new Option('--certs <dir>', 'folder with ca.pem, cert.pem and key.pem (default: DOCKER_CERT_PATH)'),
-    new Option('--use-tls', 'talk TLS to the engine without verifying its certificate').default(false),
-    new Option('--tls-verify', 'talk TLS to the engine and verify its certificate (default: DOCKER_TLS_VERIFY)').default(false),
+    new Option('--use-tls', 'talk TLS to the engine without verifying its certificate'),
+    new Option('--tls-verify', 'talk TLS to the engine and verify its certificate (default: DOCKER_TLS_VERIFY)'),
   ]);
 
   group('Habitus steps and images:', [
     new Option('--no-cleanup', 'skip the cleanup commands of every step'),
-    new Option('--after-build-commands', 'allow after_build_command to run on this host').default(false),
-    new Option('--keep-all', 'keep every step image and the pre-cleanup image of steps with cleanup commands; overrides --force-rmi and --noprune-rmi').default(false),
-    new Option('--force-rmi', 'after a successful run, force-remove the images of steps that are not final (weld keeps them by default)').default(false),
-    new Option('--noprune-rmi', 'after a successful run, remove the images of steps that are not final but keep their untagged parents').default(false),
+    new Option('--after-build-commands', 'allow after_build_command to run on this host'),
+    new Option('--keep-all', 'keep every step image and the pre-cleanup image of steps with cleanup commands; overrides --force-rmi and --noprune-rmi'),
+    new Option('--force-rmi', 'after a successful run, force-remove the images of steps that are not final (weld keeps them by default)'),
+    new Option('--noprune-rmi', 'after a successful run, remove the images of steps that are not final but keep their untagged parents'),
   ]);
 
   group('Habitus secrets:', [
-    new Option('--secrets', 'serve the secrets of build.yml while steps build; builds then use the host network and get habitus_host and habitus_port build args').default(false),
+    new Option('--secrets', 'serve the secrets of build.yml while steps build; builds then use the host network and get habitus_host and habitus_port build args'),
     new Option('--sec-providers <list>', 'secret providers allowed, comma separated').default('file,env'),
     new Option('--binding <address>', 'address the secret server listens on').default('127.0.0.1'),
     new Option('--port <port>', 'port of the secret server').argParser(parseCount('--port', 1)).default(8080),
-    new Option('--authentication-secret-server', 'require basic auth on the secret server').default(false),
+    new Option('--authentication-secret-server', 'require basic auth on the secret server'),
     new Option('--user-secret-server <user>', 'basic auth user of the secret server (default: habitus)'),
     new Option('--password-secret-server <password>', 'basic auth password of the secret server (default: a random one for each run)'),
   ]);
@@ -159,11 +159,17 @@ export function createProgram(version: string): Command {
 
   group('Accepted for Habitus, no effect in weld:', [
     new Option('--os <os>', 'no effect: Habitus chose the container shell and stat command by it; weld runs commands without a shell unless they use shell syntax'),
-    new Option('--use-stat', 'no effect: weld takes file modes from the copy archive and runs no stat in the image').default(false),
+    new Option('--use-stat', 'no effect: weld takes file modes from the copy archive and runs no stat in the image'),
   ]);
 
   return program;
 }
+
+/** Options that are off unless given. */
+const SWITCHES = [
+  'plain', 'json', 'tui', 'debug', 'keepGoing', 'watch', 'keepArtifacts', 'suppress', 'useTls', 'tlsVerify',
+  'afterBuildCommands', 'keepAll', 'forceRmi', 'nopruneRmi', 'secrets', 'authenticationSecretServer', 'useStat',
+] as const satisfies readonly (keyof CliOptions)[];
 
 /** Boolean flags of Habitus that Go also accepts as `-flag=true` / `-flag=false`. */
 const BOOLEAN_FLAGS = new Set([
@@ -243,5 +249,8 @@ export function parseArguments(argv: string[], version: string): CliOptions {
   program.configureOutput({ writeErr: (text) => process.stderr.write(text) });
   program.parse(normalizeArguments(argv, program), { from: 'user' });
   const options = program.opts() as Omit<CliOptions, 'pretty'> & { pretty: boolean | string };
-  return { ...options, pretty: options.pretty !== false && options.pretty !== 'false' } as CliOptions;
+
+  // Switches carry no default, so that --help does not list `(default: false)` for each.
+  const switches = Object.fromEntries(SWITCHES.map((name) => [name, options[name] === true]));
+  return { ...options, ...switches, pretty: options.pretty !== false && options.pretty !== 'false' } as CliOptions;
 }
