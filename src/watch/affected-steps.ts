@@ -1,4 +1,4 @@
-// Which steps a change affects: the steps whose context or Dockerfile contains a
+// The steps a change affects: the steps whose context or Dockerfile contains a
 // changed path, the steps whose definition in build.yml changed, and every step
 // downstream of them. Steps outside that set keep their last image.
 

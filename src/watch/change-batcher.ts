@@ -4,6 +4,12 @@
 
 /** Quiet time after the last file event before the changes count as one batch. */
 export const WATCH_DEBOUNCE_MS = 200;
+/**
+ * Time between two size checks of a file whose size changed since its last event.
+ * chokidar 4 drops a second `change` of a path within 50 ms, so a save that truncates
+ * and then writes may be reported only with the size after the truncation.
+ */
+export const WATCH_SETTLE_RECHECK_MS = 50;
 
 /** The kinds of file events chokidar reports. */
 export type FileChangeKind = 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir';
@@ -68,12 +74,12 @@ export function createChangeBatcher(options: ChangeBatcherOptions): ChangeBatche
   let generation = 0;
   let disposed = false;
 
-  const arm = (): void => {
+  const arm = (ms: number): void => {
     if (timer !== undefined) timers.clearTimeout(timer);
     timer = timers.setTimeout(() => {
       timer = undefined;
       void settle();
-    }, debounceMs);
+    }, ms);
   };
 
   const flush = (): void => {
@@ -82,7 +88,7 @@ export function createChangeBatcher(options: ChangeBatcherOptions): ChangeBatche
     if (paths.length > 0) options.onBatch(paths);
   };
 
-  /** Flushes unless a file written to is still growing or shrinking; then waits another round. */
+  /** Flushes unless the size of a file written to changed since it was last known; then checks again shortly. */
   const settle = async (): Promise<void> => {
     const checkedGeneration = generation;
     const written = [...pending].filter(([, entry]) => entry.lastKind === 'add' || entry.lastKind === 'change');
@@ -96,7 +102,7 @@ export function createChangeBatcher(options: ChangeBatcherOptions): ChangeBatche
       moving ||= entry.sizeBytes !== undefined;
       entry.sizeBytes = size;
     });
-    if (moving) arm();
+    if (moving) arm(WATCH_SETTLE_RECHECK_MS);
     else flush();
   };
 
@@ -111,7 +117,7 @@ export function createChangeBatcher(options: ChangeBatcherOptions): ChangeBatche
       } else {
         pending.set(change.path, { firstKind: change.kind, lastKind: change.kind, sizeBytes: change.sizeBytes });
       }
-      arm();
+      arm(debounceMs);
     },
     get pendingCount() {
       return pending.size;

@@ -1,6 +1,6 @@
-// Names the watcher never reports, whatever the contexts and their .dockerignore say:
-// version control folders, editor swap and backup files, and the temp folders weld
-// extracts artifacts into.
+// Names the watcher never reports, whatever the contexts and their .dockerignore
+// include: version control folders, editor swap and backup files, and the temp
+// folders weld extracts artifacts into.
 
 import path from 'node:path';
 
@@ -11,9 +11,9 @@ export const WELD_TEMP_PREFIX = '.weld-tmp-';
 const IGNORED_FOLDERS = new Set(['.git']);
 
 /**
- * Editor files that appear and vanish while a file is saved:
- * vim swap files (`.main.go.swp`, then `.swo` … `.swa` when one exists, `.swx` while checking),
- * vim's write probe `4913`, backups ending in `~`, and Emacs lock (`.#main.go`) and
+ * Returns true for the files editors write beside a file they save. Vim writes swap
+ * files (`.main.go.swp`, then `.swo` … `.swa` when one exists, `.swx` while checking)
+ * and the write probe `4913`. Backups end in `~`. Emacs writes lock (`.#main.go`) and
  * auto-save (`#main.go#`) files.
  */
 function isEditorFile(name: string): boolean {

@@ -1,4 +1,4 @@
-// What a watch session watches for a plan: each step's context folder minus what
+// The paths a watch session watches for a plan: each step's context folder minus what
 // its .dockerignore excludes, each Dockerfile (also outside its context), and
 // build.yml. What weld writes itself is never watched: artifact roots, the folders
 // a run created for them, and extraction temp folders.
@@ -51,7 +51,7 @@ export interface PathRole {
   isBuildFile: boolean;
   /** Labels of the steps built from this Dockerfile. */
   dockerfileOf: string[];
-  /** Labels of the steps whose context holds the path and does not exclude it. */
+  /** Labels of the steps whose context contains the path and does not exclude it. */
   contextOf: string[];
   /** Labels of the steps whose .dockerignore this is. */
   ignoreFileOf: string[];

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
-import { createChangeBatcher, WATCH_DEBOUNCE_MS, type FileChange, type FileChangeKind, type Timers } from '../../../src/watch/change-batcher.js';
+import {
+  createChangeBatcher,
+  WATCH_DEBOUNCE_MS,
+  WATCH_SETTLE_RECHECK_MS,
+  type FileChange,
+  type FileChangeKind,
+  type Timers,
+} from '../../../src/watch/change-batcher.js';
 
 /** Timers driven by hand: `advance(ms)` fires what is due, in order. */
 class ScriptedTimers implements Timers {
@@ -155,13 +162,23 @@ describe('change batcher', () => {
     await timers.advance(WATCH_DEBOUNCE_MS);
     const whileGrowing = batches.length;
     sizes.set('/p/big.bin', 2_000);
-    await timers.advance(WATCH_DEBOUNCE_MS);
+    await timers.advance(WATCH_SETTLE_RECHECK_MS);
     const stillGrowing = batches.length;
-    await timers.advance(WATCH_DEBOUNCE_MS);
+    await timers.advance(WATCH_SETTLE_RECHECK_MS);
 
     expect(whileGrowing).toBe(0);
     expect(stillGrowing).toBe(0);
     expect(batches).toEqual([['/p/big.bin']]);
+  });
+
+  it('a size the event missed costs one short recheck, not another debounce', async () => {
+    const sizes = new Map([['/p/main.go', 420]]);
+    const { timers, batches, push } = setUp(sizes);
+
+    push('change', '/p/main.go', 0);
+    await timers.advance(WATCH_DEBOUNCE_MS + WATCH_SETTLE_RECHECK_MS);
+
+    expect(batches).toEqual([['/p/main.go']]);
   });
 
   it('changes after a batch start the next batch', async () => {
