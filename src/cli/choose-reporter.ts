@@ -29,6 +29,8 @@ export interface CreateReporterOptions {
   workDir: string;
   watch: boolean;
   onCancel: () => void;
+  /** Called for `r` in the console in watch mode. */
+  onRebuild?: () => void;
 }
 
 export async function createReporter(options: CreateReporterOptions): Promise<Reporter> {
@@ -41,6 +43,7 @@ export async function createReporter(options: CreateReporterOptions): Promise<Re
     stdout,
     stdin,
     onCancel,
+    onRebuild: options.watch ? options.onRebuild : undefined,
     buildFile: options.buildFile,
     workDir: options.workDir,
     watch: options.watch,

@@ -15,6 +15,7 @@ import { ExitCode, InputError, type ExitCodeValue } from '../errors.js';
 import { loadManifest } from '../manifest/load.js';
 import { startSecrets, type SecretsSetup } from '../secrets/start-secrets.js';
 import { runWatch } from '../watch/run-watch.js';
+import type { WatchSession } from '../watch/watch-session.js';
 import { chooseReporterKind, createReporter } from './choose-reporter.js';
 import { parseArguments, type CliOptions } from './options.js';
 import { printError } from './print-error.js';
@@ -111,6 +112,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
 
     // Habitus's `--pretty=false` selects plain log lines.
     const kind = chooseReporterKind({ ...options, plain: options.plain || !options.pretty }, process.stdout);
+    let watchSession: WatchSession | undefined;
     const reporter = await createReporter({
       kind,
       stdout: process.stdout,
@@ -119,6 +121,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       workDir,
       watch: options.watch,
       onCancel: interrupt,
+      onRebuild: () => watchSession?.requestFullRebuild(),
     });
 
     const runOptions: RunBuildOptions = {
@@ -144,7 +147,14 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
     };
     if (options.watch) {
       const reloadPlan = async () => planBuild(await loadManifest({ file, workDir, env }), { uid: options.uid });
-      const code = await runWatch({ ...runOptions, reloadPlan, poll: options.poll });
+      const code = await runWatch({
+        ...runOptions,
+        reloadPlan,
+        poll: options.poll,
+        onSession: (session) => {
+          watchSession = session;
+        },
+      });
       await reporter.close();
       return code;
     }

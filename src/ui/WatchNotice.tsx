@@ -42,7 +42,8 @@ export function WatchNotice({ event }: WatchNoticeProps) {
       );
     }
     case 'watch-error': {
-      const failure = event.source === 'build-file' ? 'the build cannot be planned' : 'watching files failed';
+      const failures = { 'build-file': 'the build cannot be planned', watcher: 'watching files failed', run: 'a run or its clean-up failed outside any step' } as const;
+      const failure = failures[event.source];
       return (
         <Box flexDirection="column">
           <Text color="red">{`✗ ${failure}: ${event.error.message}`}</Text>
