@@ -20,9 +20,9 @@ export const DEFAULT_POLL_INTERVAL_MS = 500;
  * Delays at which a new folder is read again, each counted from the read before.
  * chokidar 4 reads a new folder before it starts watching it, so a file created in
  * between is not reported until the next event in that folder. The first read again
- * falls inside the batcher's debounce time; the second catches slow first scans.
+ * falls inside the batcher's debounce time; the later ones catch first scans slowed by load.
  */
-const NEW_FOLDER_RECHECK_MS = [100, 1_000] as const;
+const NEW_FOLDER_RECHECK_MS = [100, 1_000, 4_000] as const;
 
 export interface FileWatcherOptions {
   /** Absolute paths to watch: folders (with everything inside) and files. */

@@ -73,7 +73,8 @@ describe('weld --watch over 100 saves', () => {
         const mark = child.events.length;
         await writeFile(path.join(project, 'input.txt'), `save ${save}\n`);
         const summary = await child.waitFor('watch-run-summary', mark, RUN_TIMEOUT_MS);
-        expect(summary.outcome).toBe('succeeded');
+        const failures = child.eventsOf('step-failed', mark).map((event) => `${event.step}: ${event.error.message}`);
+        expect({ save, outcome: summary.outcome, failures }).toEqual({ save, outcome: 'succeeded', failures: [] });
 
         const runIds = child.eventsOf('run-started', mark).map((event) => event.runId);
         containersAfterRuns.push((await listRunContainers(runIds)).length);
