@@ -47,7 +47,7 @@ function describeTrigger(trigger: WatchTrigger, pathCount: number): string {
 }
 
 /** Returns the steps a watch run rebuilds with why: `builder (main.go), production (after builder)`. */
-function describeRebuilds(steps: StepRebuild[]): string {
+export function describeRebuilds(steps: StepRebuild[]): string {
   if (steps.length === 0) return 'nothing';
   const reasons: Record<StepRebuild['reason'], (because?: string) => string> = {
     initial: () => '',
@@ -61,7 +61,7 @@ function describeRebuilds(steps: StepRebuild[]): string {
 }
 
 /** Returns the wall-clock time of an event as HH:MM:SS. */
-function formatClock(time: number): string {
+export function formatClock(time: number): string {
   return new Date(time).toTimeString().slice(0, 8);
 }
 

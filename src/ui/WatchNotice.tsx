@@ -5,6 +5,7 @@
 import { Box, Text } from 'ink';
 import type { FinalImageSize, WatchTrigger } from '../build/events.js';
 import { formatBytes, formatDuration } from '../report/format.js';
+import { describeRebuilds, formatClock } from '../report/plain-reporter.js';
 import type { WatchEvent } from './console-state.js';
 
 export interface WatchNoticeProps {
@@ -33,11 +34,10 @@ export function WatchNotice({ event }: WatchNoticeProps) {
   switch (event.type) {
     case 'watch-triggered': {
       const restarted = event.restarted ? ', cancelled the run before' : '';
-      const steps = event.steps.map((rebuild) => rebuild.step).join(', ');
       return (
         <Text wrap="truncate-end">
           <Text color="cyan" bold>{`↻ run ${event.run}`}</Text>
-          {` · ${describeTrigger(event.trigger, event.pathCount)}${restarted} · rebuilds ${steps === '' ? 'nothing' : steps}`}
+          {` · ${formatClock(event.time)} · ${describeTrigger(event.trigger, event.pathCount)}${restarted} · rebuilds ${describeRebuilds(event.steps)}`}
         </Text>
       );
     }

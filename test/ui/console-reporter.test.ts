@@ -156,7 +156,7 @@ describe('console reporter', () => {
 
     const output = fake.writes.join('');
     expect(output.match(/^helloworld:latest [\d.]+ MB · builder 811 MB · \d+× smaller/gm)).toHaveLength(2);
-    expect(output).toContain('↻ run 2 · main.go changed · rebuilds builder, production');
+    expect(output).toMatch(/↻ run 2 · \d\d:\d\d:\d\d · main.go changed · rebuilds builder \(main.go\)/);
     expect(output).toContain('run 2 succeeded in 9.9s · helloworld:latest 4.5 MB (+12 kB)');
     expect(output).toContain('stopped watching after 2 runs · removed 1 artifact path');
   });
