@@ -48,7 +48,7 @@ beforeAll(async () => {
     ].join('\n'),
     'Dockerfile.builder': 'FROM busybox:1.35\nCOPY input.txt /work/input.txt\nRUN cp /work/input.txt /work/output.txt\n',
     'Dockerfile.final': 'FROM busybox:1.35\nCOPY output.txt /output.txt\n',
-    'input.txt': 'save 0\n',
+    'input.txt': `save 0 of ${uid}\n`,
   };
   for (const [name, content] of Object.entries(files)) await writeFile(path.join(project, name), content);
 
@@ -71,7 +71,7 @@ describe('weld --watch over 100 saves', () => {
 
       for (let save = 1; save <= SAVES; save++) {
         const mark = child.events.length;
-        await writeFile(path.join(project, 'input.txt'), `save ${save}\n`);
+        await writeFile(path.join(project, 'input.txt'), `save ${save} of ${uid}\n`);
         const summary = await child.waitFor('watch-run-summary', mark, RUN_TIMEOUT_MS);
         const failures = child.eventsOf('step-failed', mark).map((event) => `${event.step}: ${event.error.message}`);
         expect({ save, outcome: summary.outcome, failures }).toEqual({ save, outcome: 'succeeded', failures: [] });
