@@ -20,6 +20,20 @@ export const FAILURE_TAIL_LINES = 15;
 /** Columns before a tail line: two spaces, a bar and a space. */
 const TAIL_INDENT = 4;
 
+/** Returns `label: text` with the text in a column of its own, so that a long message wraps under its own start. */
+function renderLabelled(label: string, color: string, text: string) {
+  return (
+    <Box paddingLeft={2}>
+      <Box flexShrink={0} width={label.length + 2}>
+        <Text color={color} bold>{`${label}:`}</Text>
+      </Box>
+      <Box flexShrink={1}>
+        <Text>{text}</Text>
+      </Box>
+    </Box>
+  );
+}
+
 /** Draws the failed step's title, its last log lines, the error and the hint. */
 export function FailureDetails({ step, error, width }: FailureDetailsProps) {
   const instruction = error.instruction ?? step?.instruction?.text;
@@ -46,24 +60,8 @@ export function FailureDetails({ step, error, width }: FailureDetailsProps) {
           </Box>
         </Box>
       ))}
-      <Box paddingLeft={2}>
-        <Text>
-          <Text color="red" bold>
-            error:{' '}
-          </Text>
-          {error.message}
-        </Text>
-      </Box>
-      {error.hint !== undefined && (
-        <Box paddingLeft={2}>
-          <Text>
-            <Text color="cyan" bold>
-              hint:{' '}
-            </Text>
-            {error.hint}
-          </Text>
-        </Box>
-      )}
+      {renderLabelled('error', 'red', error.message)}
+      {error.hint !== undefined && renderLabelled('hint', 'cyan', error.hint)}
     </Box>
   );
 }

@@ -1,6 +1,8 @@
 // The first lines of the console: what is built where, against which engine, and
 // how far the run is.
 
+import path from 'node:path';
+
 import { Box, Text } from 'ink';
 import { formatDuration } from '../report/format.js';
 import type { RunEnd, RunView } from './console-state.js';
@@ -39,11 +41,19 @@ function describeStatus({ run, end, elapsedMs, cancelling }: HeaderProps): { wor
   return { word: 'building', color: 'yellow', time: formatDuration(elapsedMs) };
 }
 
+/** Returns `buildFile` relative to `workDir` when it lies inside it, so that the title does not name the folder twice. */
+function describeBuildFile(buildFile: string, workDir: string): string {
+  if (!path.isAbsolute(buildFile)) return buildFile;
+  const relative = path.relative(workDir, buildFile);
+  const outside = relative === '' || relative.split(path.sep)[0] === '..' || path.isAbsolute(relative);
+  return outside ? buildFile : relative;
+}
+
 /** Shows build file, work dir, engine, run status, elapsed time, steps done and the cache line. */
 export function Header(props: HeaderProps) {
   const { run, end, stepsDone, stepCount, cache, compact, width } = props;
-  const buildFile = run?.buildFile ?? props.buildFile;
   const workDir = run?.workDir ?? props.workDir;
+  const buildFile = describeBuildFile(run?.buildFile ?? props.buildFile, workDir);
   const engine = run === undefined ? '' : `Docker ${run.engine.version} · ${run.engine.endpoint}`;
   const title = `weld ${buildFile} · ${workDir}`;
   const titleWidth = Math.min(title.length, width);

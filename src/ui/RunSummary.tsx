@@ -1,12 +1,15 @@
 // Everything a run leaves on screen once it ended: header, final step graph with
-// the critical path, the failure when there was one, and per final image the
-// layer table and the savings line. It is printed once, above the live region.
+// the critical path, the artifacts copied, the failure when there was one, and per
+// final image the layer table and the savings line. It is printed once, above the
+// live region.
 
 import { Box, Text } from 'ink';
+import { ArtifactBars } from './ArtifactBars.js';
 import { cacheTotals, orderedSteps, type ConsoleState } from './console-state.js';
 import { FailureDetails } from './FailureDetails.js';
 import { Header } from './Header.js';
 import { LayerTable } from './LayerTable.js';
+import { MAX_ARTIFACT_ROWS } from './layout.js';
 import { SavingsLine } from './SavingsLine.js';
 import { StepGraph } from './StepGraph.js';
 
@@ -30,6 +33,8 @@ export function RunSummary({ state, selected, width, compact }: RunSummaryProps)
   const failedStep = failedLabel === undefined ? undefined : state.steps[failedLabel];
   const error = end.error ?? failedStep?.error;
   const done = steps.filter((step) => step.state === 'done' || step.state === 'cached').length;
+  // Only finished copies are listed: one that never finished was aborted, and its step shows as failed or cancelled.
+  const copied = state.artifacts.filter((artifact) => artifact.durationMs !== undefined);
 
   return (
     <Box flexDirection="column" width={width}>
@@ -64,6 +69,11 @@ export function RunSummary({ state, selected, width, compact }: RunSummaryProps)
           <Text dimColor>critical path: </Text>
           {criticalPath.join(' → ')}
         </Text>
+      )}
+      {copied.length > 0 && (
+        <Box marginTop={1}>
+          <ArtifactBars artifacts={copied} maxRows={MAX_ARTIFACT_ROWS} width={width} compact={compact} />
+        </Box>
       )}
       {end.outcome === 'failed' && error !== undefined && (
         <Box marginTop={1}>
