@@ -33,6 +33,11 @@ export interface CreateReporterOptions {
   onRebuild?: () => void;
 }
 
+/** Starts loading the console's module; a failure shows later, in createReporter. */
+export function preloadConsole(): Promise<unknown> {
+  return import('../ui/console-reporter.js').catch(() => undefined);
+}
+
 export async function createReporter(options: CreateReporterOptions): Promise<Reporter> {
   const { kind, stdout, stdin, onCancel } = options;
   if (kind === 'json') return createJsonReporter({ stdout });

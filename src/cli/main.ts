@@ -16,7 +16,7 @@ import { loadManifest } from '../manifest/load.js';
 import { startSecrets, type SecretsSetup } from '../secrets/start-secrets.js';
 import { runWatch } from '../watch/run-watch.js';
 import type { WatchSession } from '../watch/watch-session.js';
-import { chooseReporterKind, createReporter } from './choose-reporter.js';
+import { chooseReporterKind, createReporter, preloadConsole } from './choose-reporter.js';
 import { parseArguments, type CliOptions } from './options.js';
 import { printError } from './print-error.js';
 
@@ -79,6 +79,10 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
   setDebug(options.debug || options.level === 'debug');
 
   const { file, workDir } = resolvePaths(options, process.cwd());
+  const kind = chooseReporterKind({ ...options, plain: options.plain || !options.pretty }, process.stdout);
+  // Loading Ink and React takes a few hundred milliseconds of CPU: start it now so that
+  // it overlaps with reading build.yml and the engine handshake.
+  if (kind === 'console') void preloadConsole();
   const env = Object.keys(options.env).length > 0 ? options.env : process.env;
   const controller = new AbortController();
   let interrupted = false;
@@ -111,7 +115,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
     secrets = await startSecrets(manifest, options, process.env, version);
 
     // Habitus's `--pretty=false` selects plain log lines.
-    const kind = chooseReporterKind({ ...options, plain: options.plain || !options.pretty }, process.stdout);
+
     let watchSession: WatchSession | undefined;
     const reporter = await createReporter({
       kind,

@@ -183,7 +183,7 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
   const finishRun = (event: Extract<BuildEvent, { type: 'run-finished' }>): void => {
     for (const image of event.finalImages) {
       write(RUN_PREFIX, '');
-      write(RUN_PREFIX, `final image ${image.image} · ${formatBytes(image.sizeBytes)} · ${image.layers.length} layers`);
+      write(RUN_PREFIX, `final image ${image.image} · ${formatBytes(image.sizeBytes)} · ${image.layers.length} ${image.layers.length === 1 ? 'layer' : 'layers'}`);
       for (const line of formatLayerTable(image)) write(RUN_PREFIX, line);
       for (const savings of image.savings) write(RUN_PREFIX, formatSavings(image, savings));
     }
