@@ -2,7 +2,6 @@
 // commands and squash (cleanup-image.ts), the artifacts (run-step.ts), the step's
 // `command` in a container of the image, and its `after_build_command` on the host.
 
-import { execa } from 'execa';
 import { quote } from 'shell-quote';
 
 import { debug } from '../debug.js';
@@ -106,6 +105,8 @@ export async function runAfterBuildCommand(context: PhaseContext): Promise<void>
 
   announceRunning(context);
   context.log('after-build', `running ${step.afterBuildCommand} on this host`);
+  // execa is loaded here, not at start, because few builds have after-build commands.
+  const { execa } = await import('execa');
   // A process group of its own lets an abort stop the shell and its children at once.
   const subprocess = execa('sh', ['-c', step.afterBuildCommand], {
     cwd: settings.workDir,

@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { rootCertificates } from 'node:tls';
 
+import './defer-optional-modules.js';
+
 import Dockerode from 'dockerode';
 
 import { debug } from '../../debug.js';
