@@ -3,8 +3,9 @@
 // Run `npm run build` first, then `node bench/artifact/run.mjs`. Needs a Docker engine
 // with busybox:1.35 and the docker CLI (DOCKER_CLI overrides its path).
 //
-// Each side runs RUNS_PER_SIDE times, alternating. weld's copy runs in a child process
-// so that its peak RSS is its own. Its time is measured inside that process around
+// Each side runs BENCH_RUNS times (3 unless set; keep it odd for a true median),
+// alternating. weld's copy runs in a child process so that its peak RSS is its own.
+// Its time is measured inside that process around
 // copyFromImage (container create, archive stream, extraction, container removal).
 // The baseline is the same work through the CLI: `docker create`, `docker cp`,
 // `docker rm`, timed from outside. The last line printed is the median time ratio
@@ -27,7 +28,7 @@ import tarStream from 'tar-stream';
 const execFileAsync = promisify(execFile);
 
 const FILE_BYTES = 1024 * 1024 * 1024;
-const RUNS_PER_SIDE = 3;
+const RUNS_PER_SIDE = Number(process.env.BENCH_RUNS ?? 3);
 const SOURCE_PATH = '/data/big.bin';
 const DOCKER_CLI = process.env.DOCKER_CLI ?? '/usr/local/bin/docker';
 const TARGET_RATIO = 1.1;
@@ -44,6 +45,13 @@ const docker = new Dockerode();
 
 function log(line) {
   process.stdout.write(`${line}\n`);
+}
+
+function loadAverage() {
+  return os
+    .loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ');
 }
 
 function median(values) {
@@ -112,6 +120,7 @@ async function main() {
   try {
     log(`building ${image} with a ${FILE_BYTES / 1024 ** 3} GiB file of random bytes`);
     await buildImage();
+    log(`load average before the runs: ${loadAverage()} (${os.cpus().length} cores)`);
 
     const weldRuns = [];
     const dockerRuns = [];
@@ -121,7 +130,10 @@ async function main() {
       await checkCopied(weldDir);
       await rm(weldDir, { recursive: true, force: true });
       weldRuns.push(weld);
-      log(`run ${run} weld:      ${(weld.ms / 1000).toFixed(2)} s in copyFromImage (${(weld.wallMs / 1000).toFixed(2)} s with node start), peak RSS ${(weld.maxRssKiB / 1024).toFixed(1)} MiB (${(weld.rssBeforeKiB / 1024).toFixed(1)} MiB before the copy), ${weld.progressCalls} progress calls`);
+      log(
+        `run ${run} weld:      ${(weld.ms / 1000).toFixed(2)} s in copyFromImage (${(weld.wallMs / 1000).toFixed(2)} s with node start, ${(weld.cpuMs / 1000).toFixed(2)} s CPU), ` +
+          `peak RSS ${(weld.maxRssKiB / 1024).toFixed(1)} MiB (${(weld.rssBeforeKiB / 1024).toFixed(1)} MiB before the copy), ${weld.progressCalls} progress calls`,
+      );
 
       const dockerDir = path.join(tempDir, `docker-${run}`);
       // `docker cp` copies into a folder only when it exists; otherwise it names the file after it.
@@ -135,10 +147,11 @@ async function main() {
 
     const weldMedianMs = median(weldRuns.map((run) => run.ms));
     const dockerMedianMs = median(dockerRuns.map((run) => run.ms));
-    const peakRssMiB = Math.max(...weldRuns.map((run) => run.maxRssKiB)) / 1024;
+    const peakRssKiB = Math.max(...weldRuns.map((run) => run.maxRssKiB));
     const ratio = weldMedianMs / dockerMedianMs;
+    log(`load average after the runs: ${loadAverage()}`);
     log(`median weld ${(weldMedianMs / 1000).toFixed(2)} s, docker cp ${(dockerMedianMs / 1000).toFixed(2)} s`);
-    log(`weld peak RSS ${peakRssMiB.toFixed(1)} MiB (target <= ${TARGET_RSS_MB} MB)`);
+    log(`weld peak RSS ${(peakRssKiB / 1024).toFixed(1)} MiB = ${((peakRssKiB * 1024) / 1e6).toFixed(1)} MB (target <= ${TARGET_RSS_MB} MB)`);
     log(`ratio weld/docker-cp (target <= ${TARGET_RATIO}): ${ratio.toFixed(3)}`);
   } finally {
     await rm(tempDir, { recursive: true, force: true });

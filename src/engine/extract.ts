@@ -5,14 +5,16 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 
-import tarStream from 'tar-stream';
-
 import { debug } from '../debug.js';
 import { CancelledError, WeldError, isCancellation } from '../errors.js';
+import { ReadableSource, type ArchiveSource } from './extract/archive-source.js';
 import { checkRootName } from './extract/entry-path.js';
 import { EntryWriter, applyFolderAttributes, type SkippedEntry, type StagedRoot } from './extract/entry-writer.js';
 import { createStaging, removeStaging, replaceWithStaged, type Staging } from './extract/staging.js';
+import { TarReader } from './extract/tar-reader.js';
+import { WriteBuffer } from './extract/write-buffer.js';
 
+export type { ArchiveSource } from './extract/archive-source.js';
 export type { SkippedEntry } from './extract/entry-writer.js';
 
 export interface ExtractOptions {
@@ -41,15 +43,6 @@ function cancelled(destinationDir: string): CancelledError {
   return new CancelledError(`copy into ${destinationDir} cancelled`);
 }
 
-/** Tracks whether `stream` emitted `end`, to tell a complete stream from a cut one at `close`. */
-function watchEnd(stream: Readable): { ended: () => boolean } {
-  let ended = false;
-  stream.once('end', () => {
-    ended = true;
-  });
-  return { ended: () => ended };
-}
-
 async function moveIntoPlace(root: StagedRoot, target: string, staging: Staging): Promise<void> {
   try {
     await replaceWithStaged(root.stagedPath, target, staging);
@@ -63,18 +56,54 @@ async function moveIntoPlace(root: StagedRoot, target: string, staging: Staging)
   }
 }
 
+/** Reads every chunk of `source` through the tar reader into `writer`. */
+async function writeEntries(source: ArchiveSource, writer: EntryWriter): Promise<void> {
+  const reader = new TarReader();
+  for (let chunk = source.read(); chunk !== undefined; chunk = source.read()) {
+    if (chunk === null) {
+      await source.whenReadable();
+      continue;
+    }
+    for (let token = reader.next(chunk, 0); token !== undefined; token = reader.next(chunk, token.offset)) {
+      switch (token.kind) {
+        case 'header':
+          await writer.startEntry(token.header);
+          break;
+        case 'content': {
+          // Awaited only when the write buffer is full: most chunks cost no promise.
+          const written = writer.writeContent(token.data);
+          if (written !== undefined) await written;
+          break;
+        }
+        case 'entry-end':
+          await writer.endEntry();
+          break;
+        case 'archive-end':
+          break;
+      }
+    }
+  }
+  reader.finish();
+}
+
 /**
  * Extracts `tar` under `destinationDir`, replacing a previous copy of the same name.
  * An entry with an absolute path, a `..` segment or a path through a symlink written
  * earlier rejects the whole archive, and so does a hard link to anything outside it.
- * File content is streamed to disk chunk by chunk, so memory stays bounded.
+ * An archive that ends before its end-of-archive marker is an error, not a short copy.
+ * File content goes to disk through a fixed buffer, so memory stays bounded.
  */
-export async function extractArchive(tar: Readable, options: ExtractOptions): Promise<ExtractResult> {
+export function extractArchive(tar: Readable, options: ExtractOptions): Promise<ExtractResult> {
+  return extractFromSource(new ReadableSource(tar), options);
+}
+
+/** Extracts like `extractArchive`, from any source of chunks. */
+export async function extractFromSource(source: ArchiveSource, options: ExtractOptions): Promise<ExtractResult> {
   const { rootName, onProgress, signal } = options;
   const destinationDir = path.resolve(options.destinationDir);
   if (rootName !== undefined) checkRootName(rootName);
   if (signal?.aborted) {
-    tar.destroy();
+    source.destroy();
     throw cancelled(destinationDir);
   }
 
@@ -82,36 +111,23 @@ export async function extractArchive(tar: Readable, options: ExtractOptions): Pr
   try {
     staging = await createStaging(destinationDir);
   } catch (error) {
-    tar.destroy();
+    source.destroy();
     throw new WeldError(`creating a temp folder in ${destinationDir} failed: ${(error as Error).message}`, {
       hint: `check that ${destinationDir} is a folder you can write to`,
       cause: error,
     });
   }
-  const extractor = tarStream.extract();
-  const source = watchEnd(tar);
-  const stopReading = (error: Error): void => {
-    extractor.destroy(error);
-    tar.destroy();
-  };
-  const onAbort = (): void => stopReading(cancelled(destinationDir));
-
+  const onAbort = (): void => source.destroy(cancelled(destinationDir));
   signal?.addEventListener('abort', onAbort, { once: true });
-  tar.on('error', (error: Error) => extractor.destroy(error));
-  tar.once('close', () => {
-    if (!source.ended()) extractor.destroy(new Error('the archive stream closed before its end'));
-  });
-  tar.pipe(extractor);
 
+  const onSkip = (entry: SkippedEntry): void => {
+    debug('engine:extract', `skipped ${entry.name}: ${entry.reason}`);
+    options.onSkip?.(entry);
+  };
+  const writeBuffer = new WriteBuffer(source.reusesBuffers ? {} : { slowWritesToSwitch: 0 });
+  const writer = new EntryWriter(staging.staged, destinationDir, rootName, onProgress, onSkip, writeBuffer);
   try {
-    const onSkip = (entry: SkippedEntry): void => {
-      debug('engine:extract', `skipped ${entry.name}: ${entry.reason}`);
-      options.onSkip?.(entry);
-    };
-    const writer = new EntryWriter(staging.staged, destinationDir, rootName, onProgress, onSkip);
-    for await (const entry of extractor) {
-      await writer.write(entry.header, entry);
-    }
+    await writeEntries(source, writer);
 
     const root = await writer.finish();
     if (root === undefined) {
@@ -125,7 +141,7 @@ export async function extractArchive(tar: Readable, options: ExtractOptions): Pr
     await moveIntoPlace(root, target, staging);
     return { bytes: writer.bytes, path: target, skipped: writer.skipped };
   } catch (error) {
-    tar.destroy();
+    source.destroy();
     if (signal?.aborted || isCancellation(error)) throw cancelled(destinationDir);
     if (error instanceof WeldError) throw error;
     throw new WeldError(`reading the archive for ${destinationDir} failed: ${(error as Error).message}`, {
@@ -134,6 +150,9 @@ export async function extractArchive(tar: Readable, options: ExtractOptions): Pr
     });
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    await writer.close().catch((error: unknown) => {
+      debug('engine:extract', `could not close the file being written:`, String(error));
+    });
     await removeStaging(staging).catch((error: unknown) => {
       debug('engine:extract', `could not remove the temp folder ${staging.dir}:`, String(error));
     });

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdtemp, readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { Agent } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
 import Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 
+import { directEndpointOf } from '../../src/engine/docker/archive-request.js';
 import { copyFromImage } from '../../src/engine/docker/copy.js';
 import type { CopyRequest } from '../../src/engine/engine.js';
 import { removeTree } from '../../src/engine/extract/staging.js';
@@ -164,6 +166,10 @@ describe.each(IMAGES)('copyFromImage from the %s image', (_kind, image) => {
 });
 
 describe('copyFromImage', () => {
+  test('test engine is read over a plain socket, not through dockerode', async () => {
+    expect(await directEndpointOf(docker)).toBeDefined();
+  });
+
   test('folder mtimes come from the image', async () => {
     const result = await copy(SCRATCH_IMAGE, '/app/dist');
 
@@ -248,5 +254,48 @@ describe('copyFromImage', () => {
 
     expect(result.bytes).toBe(BIG_FILE_BYTES);
     expect((await stat(result.path)).size).toBe(BIG_FILE_BYTES);
+  });
+});
+
+describe('copyFromImage through dockerode', () => {
+  /** Connects a client with an agent, which makes copyFromImage read the archive through dockerode as for TLS and ssh engines. */
+  async function connectThroughAgent(): Promise<Dockerode> {
+    const endpoint = await directEndpointOf(docker);
+    if (endpoint === undefined || !('socketPath' in endpoint.address)) throw new Error('the test engine must listen on a unix socket');
+    // docker-modem passes `agent` to every request; dockerode's typings leave it out.
+    const options = { socketPath: endpoint.address.socketPath, agent: new Agent() };
+    return new Dockerode(options as Dockerode.DockerOptions);
+  }
+
+  test('client with an agent is not read directly', async () => {
+    const viaDockerode = await connectThroughAgent();
+
+    expect(await directEndpointOf(viaDockerode)).toBeUndefined();
+  });
+
+  test('folder is copied with its files', async () => {
+    const viaDockerode = await connectThroughAgent();
+
+    const result = await copyFromImage(viaDockerode, { image: BUSYBOX_IMAGE, sourcePath: '/app/dist', destinationDir, labels: LABELS }, new AbortController().signal);
+
+    expect((await readdir(result.path)).sort()).toEqual(['current', 'empty', 'index.js', 'lib', 'run.sh', 'secret']);
+    expect(await readFile(path.join(result.path, 'lib', 'util.js'), 'utf8')).toBe('util\n');
+  });
+
+  test('big file streams to disk whole', async () => {
+    const viaDockerode = await connectThroughAgent();
+
+    const result = await copyFromImage(viaDockerode, { image: BUSYBOX_IMAGE, sourcePath: '/app/big.bin', destinationDir, labels: LABELS }, new AbortController().signal);
+
+    expect(result.bytes).toBe(BIG_FILE_BYTES);
+    expect((await stat(result.path)).size).toBe(BIG_FILE_BYTES);
+  });
+
+  test('missing path fails with the same message as the direct request', async () => {
+    const viaDockerode = await connectThroughAgent();
+
+    const copying = copyFromImage(viaDockerode, { image: BUSYBOX_IMAGE, sourcePath: '/app/dist/missing', destinationDir, labels: LABELS }, new AbortController().signal);
+
+    await expect(copying).rejects.toThrow(`artifact path /app/dist/missing not found in image ${BUSYBOX_IMAGE}`);
   });
 });

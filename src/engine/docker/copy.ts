@@ -3,14 +3,16 @@
 // host, and remove the container whatever happens.
 
 import path from 'node:path';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 import type Dockerode from 'dockerode';
 
 import { debug } from '../../debug.js';
 import { CancelledError, EngineError, WeldError, isCancellation } from '../../errors.js';
 import type { CopyRequest, CopyResult } from '../engine.js';
-import { extractArchive } from '../extract.js';
+import { extractFromSource, type ArchiveSource } from '../extract.js';
+import { ReadableSource } from '../extract/archive-source.js';
+import { directEndpointOf, requestArchiveDirect } from './archive-request.js';
 import { engineMessageOf, statusCodeOf, toEngineError } from './engine-errors.js';
 import { removeContainer } from './remove-container.js';
 
@@ -26,8 +28,14 @@ interface PathStat {
   linkTarget: string;
 }
 
+/** An archive response: its header fields and its body. */
+interface ArchiveStream {
+  headers: IncomingHttpHeaders;
+  body: ArchiveSource;
+}
+
 interface OpenedArchive {
-  stream: IncomingMessage;
+  body: ArchiveSource;
   stat: PathStat;
   /** Name for the copied root when the requested path was a link: the link's own name. */
   rootName?: string;
@@ -61,8 +69,8 @@ function endpointOf(docker: Dockerode): string {
   return `${modem.protocol ?? 'http'}://${modem.host ?? 'localhost'}${modem.port ? `:${modem.port}` : ''}`;
 }
 
-function readPathStat(response: IncomingMessage, sourcePath: string): PathStat {
-  const header = response.headers[PATH_STAT_HEADER];
+function readPathStat(headers: IncomingHttpHeaders, sourcePath: string): PathStat {
+  const header = headers[PATH_STAT_HEADER];
   const fallback: PathStat = { name: path.posix.basename(sourcePath), size: 0, mode: 0, mtime: '', linkTarget: '' };
   if (typeof header !== 'string') {
     debug('engine:copy', `no ${PATH_STAT_HEADER} header for ${sourcePath}; the total size is unknown`);
@@ -110,7 +118,7 @@ async function statPath(container: Dockerode.Container, sourcePath: string): Pro
   try {
     const response = (await container.infoArchive({ path: sourcePath })) as IncomingMessage;
     response.resume();
-    return readPathStat(response, sourcePath);
+    return readPathStat(response.headers, sourcePath);
   } catch (error) {
     if (statusCodeOf(error) === 404) return undefined;
     throw error;
@@ -143,17 +151,31 @@ async function describeMissingPath(container: Dockerode.Container, image: string
   }
 }
 
+/**
+ * Sends the archive request: over a plain socket when the engine is reached without
+ * TLS (see archive-request.ts for why), else through dockerode. Both fail with the
+ * same error shape, a `statusCode` and the engine's `json` message.
+ */
+async function getArchive(docker: Dockerode, container: Dockerode.Container, archivePath: string, signal: AbortSignal): Promise<ArchiveStream> {
+  const endpoint = await directEndpointOf(docker);
+  if (endpoint !== undefined) return requestArchiveDirect(endpoint, container.id, archivePath, signal);
+
+  // dockerode passes `abortSignal` to the HTTP request; its typings leave it out.
+  const options = { path: archivePath, abortSignal: signal } as { path: string };
+  const response = (await container.getArchive(options)) as IncomingMessage;
+  return { headers: response.headers, body: new ReadableSource(response) };
+}
+
 async function requestArchive(
+  docker: Dockerode,
   container: Dockerode.Container,
   request: CopyRequest,
   archivePath: string,
   links: string[],
   signal: AbortSignal,
-): Promise<IncomingMessage> {
+): Promise<ArchiveStream> {
   try {
-    // dockerode passes `abortSignal` to the HTTP request; its typings leave it out.
-    const options = { path: archivePath, abortSignal: signal } as { path: string };
-    return (await container.getArchive(options)) as IncomingMessage;
+    return await getArchive(docker, container, archivePath, signal);
   } catch (error) {
     const message = engineMessageOf(error);
     if (/no such container/i.test(message)) throw error;
@@ -185,17 +207,17 @@ async function requestArchive(
  * Opens the archive of the requested path. A path that is a symlink gives the archive
  * of its target, to be written under the link's name.
  */
-async function openArchive(container: Dockerode.Container, request: CopyRequest, signal: AbortSignal): Promise<OpenedArchive> {
+async function openArchive(docker: Dockerode, container: Dockerode.Container, request: CopyRequest, signal: AbortSignal): Promise<OpenedArchive> {
   const links: string[] = [];
   let archivePath = request.sourcePath;
   let rootName: string | undefined;
 
   for (let hops = 0; ; hops += 1) {
-    const stream = await requestArchive(container, request, archivePath, links, signal);
-    const stat = readPathStat(stream, archivePath);
-    if (!isSymlink(stat)) return { stream, stat, rootName };
+    const archive = await requestArchive(docker, container, request, archivePath, links, signal);
+    const stat = readPathStat(archive.headers, archivePath);
+    if (!isSymlink(stat)) return { body: archive.body, stat, rootName };
 
-    stream.destroy();
+    archive.body.destroy();
     if (stat.linkTarget === '' || hops === MAX_LINK_HOPS) {
       throw new EngineError(`artifact path ${request.sourcePath} in image ${request.image} is a symbolic link that weld could not resolve`, {
         hint: `the links followed were: ${links.join(', ') || archivePath}; copy the final target path instead`,
@@ -255,10 +277,10 @@ export async function copyFromImage(docker: Dockerode, request: CopyRequest, sig
   debug('engine:copy', `copying ${request.sourcePath} from ${request.image} through container ${container.id}`);
   try {
     if (signal.aborted) throw signal.reason;
-    const archive = await openArchive(container, request, signal);
+    const archive = await openArchive(docker, container, request, signal);
     const total = isFolder(archive.stat) ? 0 : archive.stat.size;
 
-    const result = await extractArchive(archive.stream, {
+    const result = await extractFromSource(archive.body, {
       destinationDir: request.destinationDir,
       rootName: archive.rootName,
       onProgress: throttleProgress(request, total),

@@ -4,12 +4,11 @@
 import { link, lstat, lutimes, mkdir, open, rm, symlink, utimes, chmod } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-
-import type { Header } from 'tar-stream';
 
 import { WeldError } from '../../errors.js';
 import { findLinkAncestor, rejectEntry, splitEntryName, type EntrySegments } from './entry-path.js';
+import type { TarHeader } from './tar-reader.js';
+import { WriteBuffer } from './write-buffer.js';
 
 /** An entry left out of the copy. */
 export interface SkippedEntry {
@@ -40,28 +39,37 @@ interface PendingFolder extends FolderAttributes {
   depth: number;
 }
 
-const DEFAULT_FILE_MODE = 0o644;
-const DEFAULT_FOLDER_MODE = 0o755;
+/** The file whose content is being written, with the attributes it gets once complete. */
+interface OpenFile {
+  name: string;
+  handle: FileHandle;
+  hostPath: string;
+  mode: number;
+  mtime: Date;
+}
+
 /** Folders stay writable by their owner while their content is written. */
 const WORKING_FOLDER_MODE = 0o700;
 const PERMISSION_BITS = 0o7777;
-/** Bytes of file content held in memory while the disk catches up. */
-const FILE_WRITE_BUFFER_BYTES = 1024 * 1024;
 
 /** Entry types that are not copied, with the reason shown. */
 const SKIPPED_TYPES: Record<string, string> = {
   'character-device': 'character devices are not copied',
   'block-device': 'block devices are not copied',
   fifo: 'named pipes (FIFOs) are not copied',
+  'gnu-sparse': 'GNU sparse files are not copied',
 };
 
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
-/** Returns true for errors of the filesystem calls (they carry the path they failed on). */
+/**
+ * Returns true for errors of the filesystem calls. They name their system call, and
+ * the path it failed on unless it was made on a file handle (a write, a close).
+ */
 function isFileSystemError(error: unknown): boolean {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).path === 'string';
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string';
 }
 
 /**
@@ -69,7 +77,7 @@ function isFileSystemError(error: unknown): boolean {
  * root of the first entry; that root is written as `rootName` when one is given.
  */
 export class EntryWriter {
-  /** Bytes of file content written so far. */
+  /** Bytes of file content received so far; all of them are on disk once the last entry ends. */
   bytes = 0;
   readonly skipped: SkippedEntry[] = [];
 
@@ -79,6 +87,7 @@ export class EntryWriter {
   private readonly folders = new Map<string, PendingFolder>();
   /** Archive-relative paths of folders known to exist, to spare a `mkdir` per entry. */
   private readonly existingFolders = new Set<string>();
+  private openFile: OpenFile | undefined;
 
   constructor(
     private readonly stagedDir: string,
@@ -86,24 +95,67 @@ export class EntryWriter {
     private readonly rootName: string | undefined,
     private readonly onProgress: ((bytes: number) => void) | undefined,
     private readonly onSkip: (entry: SkippedEntry) => void,
+    private readonly writeBuffer = new WriteBuffer(),
   ) {}
 
-  /** Writes one entry; `content` is the entry's data, read to its end for files. */
-  async write(header: Header, content: AsyncIterable<unknown>): Promise<void> {
+  /**
+   * Starts one entry. A file is created here and its content follows through
+   * `writeContent` and `endEntry`; any other entry is complete when this returns.
+   */
+  async startEntry(header: TarHeader): Promise<void> {
     const segments = this.checkEntry(header.name);
     const key = segments.join('/');
     const hostPath = this.hostPathOf(segments);
 
-    try {
+    await this.wrapFileSystemError(header.name, async () => {
       await this.ensureParent(segments);
-      await this.writeByType(header, segments, key, hostPath, content);
-    } catch (error) {
-      if (!isFileSystemError(error)) throw error;
-      throw new WeldError(`writing ${header.name} into ${this.destinationDir} failed: ${(error as Error).message}`, {
-        hint: `check the free space and write permission in ${this.destinationDir}`,
-        cause: error,
+      await this.writeByType(header, segments, key, hostPath);
+    });
+  }
+
+  /**
+   * Appends `data` to the file started last. Returns a promise only when `data` had
+   * to wait for room in the write buffer. Its owner may reuse `data` once this
+   * returns undefined or the promise resolves.
+   */
+  writeContent(data: Uint8Array): Promise<void> | undefined {
+    const file = this.openFile;
+    if (file === undefined) return undefined;
+
+    this.bytes += data.length;
+    this.onProgress?.(this.bytes);
+    try {
+      return this.writeBuffer.append(data)?.catch((error: unknown) => {
+        throw this.toWriteError(file.name, error);
       });
+    } catch (error) {
+      throw this.toWriteError(file.name, error);
     }
+  }
+
+  /** Ends the entry started last: a file's content is flushed, then its mode and mtime are set. */
+  async endEntry(): Promise<void> {
+    const file = this.openFile;
+    if (file === undefined) return;
+
+    await this.wrapFileSystemError(file.name, async () => {
+      await this.writeBuffer.flush();
+      this.openFile = undefined;
+      await file.handle.close();
+      // By path, once the file is closed: the staging folder is private to this process
+      // (mode 0700) and no link lies on the path, so the path still names this file. The
+      // mode is set after writing because a write clears set-user-ID bits for non-root users.
+      await chmod(file.hostPath, file.mode);
+      await utimes(file.hostPath, file.mtime, file.mtime);
+    });
+  }
+
+  /** Closes the file a failed copy left open. */
+  async close(): Promise<void> {
+    const file = this.openFile;
+    this.openFile = undefined;
+    await this.writeBuffer.settle();
+    await file?.handle.close();
   }
 
   /**
@@ -158,21 +210,32 @@ export class EntryWriter {
     this.existingFolders.add(parentKey);
   }
 
-  private async writeByType(
-    header: Header,
-    segments: EntrySegments,
-    key: string,
-    hostPath: string,
-    content: AsyncIterable<unknown>,
-  ): Promise<void> {
-    const mtime = header.mtime ?? new Date();
+  /** Runs `write` and turns a failure of the filesystem into an error that names the entry. */
+  private async wrapFileSystemError(entryName: string, write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      throw this.toWriteError(entryName, error);
+    }
+  }
+
+  private toWriteError(entryName: string, error: unknown): unknown {
+    if (!isFileSystemError(error)) return error;
+    return new WeldError(`writing ${entryName} into ${this.destinationDir} failed: ${(error as Error).message}`, {
+      hint: `check the free space and write permission in ${this.destinationDir}`,
+      cause: error,
+    });
+  }
+
+  private async writeByType(header: TarHeader, segments: EntrySegments, key: string, hostPath: string): Promise<void> {
+    const mtime = header.mtime;
     switch (header.type) {
       case 'file':
       case 'contiguous-file':
-        await this.writeFile(hostPath, key, content, (header.mode ?? DEFAULT_FILE_MODE) & PERMISSION_BITS, mtime);
+        await this.createFile(header.name, hostPath, key, header.mode & PERMISSION_BITS, mtime);
         return;
       case 'directory':
-        await this.writeFolder(hostPath, key, segments.length, (header.mode ?? DEFAULT_FOLDER_MODE) & PERMISSION_BITS, mtime);
+        await this.writeFolder(hostPath, key, segments.length, header.mode & PERMISSION_BITS, mtime);
         return;
       case 'symlink':
         await this.writeSymlink(header, hostPath, key, mtime);
@@ -181,7 +244,7 @@ export class EntryWriter {
         await this.writeHardLink(header, hostPath, key);
         return;
       default: {
-        const type = header.type ?? 'unknown';
+        const type = header.type;
         const entry = { name: header.name, reason: SKIPPED_TYPES[type] ?? `entries of type ${type} are not copied` };
         if (segments.length === 1) {
           throw new WeldError(`cannot copy ${header.name}: ${entry.reason}`, {
@@ -222,35 +285,14 @@ export class EntryWriter {
     }
   }
 
-  private async writeFile(hostPath: string, key: string, content: AsyncIterable<unknown>, mode: number, mtime: Date): Promise<void> {
+  private async createFile(name: string, hostPath: string, key: string, mode: number, mtime: Date): Promise<void> {
     let handle: FileHandle | undefined;
     // `wx` (O_EXCL) also refuses to open through a link left at the final name.
     await this.createReplacing(hostPath, key, async () => {
       handle = await open(hostPath, 'wx', 0o600);
     });
-    const file = handle!;
-
-    // A write stream batches the pending chunks into one writev(2) while the next ones
-    // arrive. Awaiting one write per chunk took twice as long on a 1 GiB file. The
-    // stream closes the file when it ends or fails.
-    await pipeline(this.countBytes(content), file.createWriteStream({ highWaterMark: FILE_WRITE_BUFFER_BYTES }));
-
-    // By path, once the file is closed: the staging folder is private to this process
-    // (mode 0700) and no link lies on the path, so the path still names this file. The
-    // mode is set after writing because a write clears set-user-ID bits for non-root users.
-    await chmod(hostPath, mode);
-    await utimes(hostPath, mtime, mtime);
-  }
-
-  /** Passes file content through, counting it and reporting progress. */
-  private async *countBytes(content: AsyncIterable<unknown>): AsyncGenerator<Uint8Array> {
-    for await (const chunk of content) {
-      // tar-stream's entry streams yield Uint8Array chunks, but its typings declare unknown.
-      const bytes = chunk as Uint8Array;
-      this.bytes += bytes.length;
-      this.onProgress?.(this.bytes);
-      yield bytes;
-    }
+    this.writeBuffer.attach(handle!);
+    this.openFile = { name, handle: handle!, hostPath, mode, mtime };
   }
 
   private async writeFolder(hostPath: string, key: string, depth: number, mode: number, mtime: Date): Promise<void> {
@@ -262,8 +304,8 @@ export class EntryWriter {
     this.folders.set(key, { hostPath, mode, mtime, depth });
   }
 
-  private async writeSymlink(header: Header, hostPath: string, key: string, mtime: Date): Promise<void> {
-    const target = header.linkname ?? '';
+  private async writeSymlink(header: TarHeader, hostPath: string, key: string, mtime: Date): Promise<void> {
+    const target = header.linkname;
     if (target === '') throw rejectEntry(header.name, 'the symbolic link has no target');
 
     // The target is kept as written, absolute or dangling, as `docker cp` does: it is
@@ -273,8 +315,8 @@ export class EntryWriter {
     await lutimes(hostPath, mtime, mtime);
   }
 
-  private async writeHardLink(header: Header, hostPath: string, key: string): Promise<void> {
-    const linkname = header.linkname ?? '';
+  private async writeHardLink(header: TarHeader, hostPath: string, key: string): Promise<void> {
+    const linkname = header.linkname;
     if (linkname === '') throw rejectEntry(header.name, 'the hard link has no target');
 
     const targetSegments = splitEntryName(linkname, header.name);

@@ -106,6 +106,20 @@ describe('extractArchive replacing a previous copy', () => {
     await expectPreviousCopyIntact();
   });
 
+  test('archive cut between entries fails instead of copying part of it', async () => {
+    await extractPreviousCopy();
+    const archive = await packArchive(distEntries({ 'a.txt': 'a', 'b.txt': 'b' }));
+    // Ends after a.txt (a header block for dist/, then a header and a content block).
+    // Every entry before the cut is whole, so only the missing end-of-archive marker
+    // shows the cut. tar-stream, used before, copied dist/a.txt alone.
+    const cut = archive.subarray(0, 3 * 512);
+
+    const extraction = extractArchive(streamArchive(cut), { destinationDir });
+
+    await expect(extraction).rejects.toThrow('the archive ended before its end-of-archive marker');
+    await expectPreviousCopyIntact();
+  });
+
   test('stream error midway leaves the previous copy and no temp folder', async () => {
     await extractPreviousCopy();
     const archive = await packArchive(distEntries({ 'big.bin': 'x'.repeat(64 * 1024) }));
