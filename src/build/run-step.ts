@@ -53,8 +53,8 @@ export interface StepResult {
   image: string;
 }
 
-/** Returns the topmost folder of `folder` that does not exist yet, if any. */
-async function findFirstMissingFolder(folder: string): Promise<string | undefined> {
+/** Returns the topmost ancestor of `folder` (or `folder`) that does not exist yet, if any. */
+export async function findFirstMissingFolder(folder: string): Promise<string | undefined> {
   let missing: string | undefined;
   let current = folder;
   for (;;) {

@@ -4,10 +4,11 @@
 // a run created for them, and extraction temp folders.
 
 import type { Stats } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { BuildPlan } from '../build/plan.js';
+import { findFirstMissingFolder } from '../build/run-step.js';
 import { hasIgnoredSegment, isIgnoredName, isInsideOrEqual } from './ignore-rules.js';
 
 /** Returns true when .dockerignore excludes the path, given relative to the context with forward slashes. */
@@ -64,23 +65,6 @@ export interface LoadWatchTargetsOptions {
 }
 
 const NO_ROLE: PathRole = { isBuildFile: false, dockerfileOf: [], contextOf: [], ignoreFileOf: [] };
-
-/** Returns the topmost ancestor of `folder` (or `folder`) that does not exist yet. */
-async function findFirstMissingFolder(folder: string): Promise<string | undefined> {
-  let missing: string | undefined;
-  let current = folder;
-  for (;;) {
-    try {
-      await stat(current);
-      return missing;
-    } catch {
-      missing = current;
-      const parent = path.dirname(current);
-      if (parent === current) return missing;
-      current = parent;
-    }
-  }
-}
 
 async function readExceptions(ignoreFile: string): Promise<boolean> {
   try {
