@@ -13,7 +13,10 @@ function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 20));
 }
 
-function renderApp(state: ConsoleState, options: { columns?: number; rows?: number; watch?: boolean; onCancel?: () => void; forceExit?: (code: number) => void } = {}) {
+function renderApp(
+  state: ConsoleState,
+  options: { columns?: number; rows?: number; watch?: boolean; onCancel?: () => void; onRebuild?: () => void; forceExit?: (code: number) => void } = {},
+) {
   const tree = (
     <ConsoleApp
       state={state}
@@ -22,6 +25,7 @@ function renderApp(state: ConsoleState, options: { columns?: number; rows?: numb
       watch={options.watch ?? false}
       closing={false}
       onCancel={options.onCancel}
+      onRebuild={options.onRebuild}
       forceExit={options.forceExit ?? (() => {})}
     />
   );
@@ -209,6 +213,17 @@ describe('ConsoleApp keys', () => {
     expect(afterFirst).toContain('cancelling… press q again to quit at once');
     expect(afterFirst).toMatch(/^cancelling… · \d/m);
     expect(forceExit).toHaveBeenCalledExactlyOnceWith(130);
+  });
+
+  test('r asks for a full rebuild in watch mode', async () => {
+    const onRebuild = vi.fn();
+    const { stdin } = renderApp(copying, { watch: true, onRebuild });
+    await settle();
+
+    stdin.write('r');
+    await settle();
+
+    expect(onRebuild).toHaveBeenCalledTimes(1);
   });
 
   test('stdin that is not a TTY gets no key hints and ignores keys', async () => {
