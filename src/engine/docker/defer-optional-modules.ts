@@ -1,8 +1,8 @@
 // Defers two parts of dockerode that weld rarely needs: its BuildKit session module
 // (gRPC and protobuf, about 130 files) and docker-modem's ssh transport (ssh2). Both
-// load when dockerode loads, which adds about half a second to every start of weld on
-// 2 cores. weld builds with the classic builder, so the session module never runs;
-// ssh2 is needed only for ssh:// engines.
+// load when dockerode loads: with them, `weld --version` took 0.49 s instead of 0.37 s
+// on a 2-core machine. weld builds with the classic builder, so the session module
+// never runs; ssh2 is needed only for ssh:// engines.
 //
 // Each module is replaced in the CommonJS cache by a function that, on its first call,
 // removes itself, loads the real module and forwards the call. Both modules export a
