@@ -11,6 +11,7 @@ import { splitCommand } from '../../../src/build/split-command.js';
 import { InputError } from '../../../src/errors.js';
 import { createStepGraph, type Edge } from '../../../src/graph/step-graph.js';
 import type { Step } from '../../../src/manifest/types.js';
+import { makeStep as makeStepIn } from './make-step.js';
 import { ScriptedEngine, type ScriptedBuild } from './scripted-engine.js';
 
 let workDir: string;
@@ -24,22 +25,7 @@ afterEach(async () => {
 });
 
 function makeStep(label: string, overrides: Partial<Step> = {}): Step {
-  return {
-    label,
-    name: `${label}:latest`,
-    contextDir: workDir,
-    context: '.',
-    dockerfile: 'Dockerfile',
-    dockerfilePath: path.join(workDir, 'Dockerfile'),
-    args: {},
-    artifacts: [],
-    dependsOn: [],
-    noCache: false,
-    cleanupCommands: [],
-    secrets: [],
-    line: 1,
-    ...overrides,
-  };
+  return makeStepIn(workDir, label, overrides);
 }
 
 function makePlan(steps: Step[], edges: Edge[] = [], dockerfile = 'FROM scratch\n'): BuildPlan {

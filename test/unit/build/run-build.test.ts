@@ -9,6 +9,7 @@ import type { BuildPlan, PlannedStep } from '../../../src/build/plan.js';
 import { runBuild, type RunBuildOptions } from '../../../src/build/run-build.js';
 import { createStepGraph } from '../../../src/graph/step-graph.js';
 import type { Step } from '../../../src/manifest/types.js';
+import { makeStep as makeStepIn } from './make-step.js';
 import { ScriptedEngine } from './scripted-engine.js';
 
 let workDir: string;
@@ -22,22 +23,7 @@ afterEach(async () => {
 });
 
 function makeStep(label: string, overrides: Partial<Step> = {}): Step {
-  return {
-    label,
-    name: `${label}:latest`,
-    contextDir: workDir,
-    context: '.',
-    dockerfile: 'Dockerfile',
-    dockerfilePath: path.join(workDir, 'Dockerfile'),
-    args: {},
-    artifacts: [],
-    dependsOn: [],
-    noCache: false,
-    cleanupCommands: [],
-    secrets: [],
-    line: 1,
-    ...overrides,
-  };
+  return makeStepIn(workDir, label, overrides);
 }
 
 /** Builds the two-stage plan: a builder exporting /go/bin/server, a final image depending on it. */

@@ -3,23 +3,12 @@
 import path from 'node:path';
 
 import type { Manifest, SecretSpec, Step } from '../../../src/manifest/types.js';
+import { makeStep } from '../build/make-step.js';
 
 /** Returns a manifest in `workDir` whose steps declare the given secrets. */
 export function makeSecretManifest(workDir: string, secretsByStep: Record<string, SecretSpec[]>): Manifest {
-  const steps: Step[] = Object.entries(secretsByStep).map(([label, secrets], index) => ({
-    label,
-    name: `${label}:latest`,
-    contextDir: workDir,
-    context: '.',
-    dockerfile: 'Dockerfile',
-    dockerfilePath: path.join(workDir, 'Dockerfile'),
-    args: {},
-    artifacts: [],
-    dependsOn: [],
-    noCache: false,
-    cleanupCommands: [],
-    secrets,
-    line: 3 + index * 4,
-  }));
+  const steps: Step[] = Object.entries(secretsByStep).map(([label, secrets], index) =>
+    makeStep(workDir, label, { secrets, line: 3 + index * 4 }),
+  );
   return { file: path.join(workDir, 'build.yml'), workDir, version: '2016-03-14', steps };
 }
