@@ -11,7 +11,7 @@ export const ExitCode = {
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 export interface WeldErrorOptions {
-  /** What to try, shown on its own line under the message. */
+  /** Suggested fix, shown on its own line under the message. */
   hint?: string;
   /** Exit code the CLI uses when this error ends the run. */
   exitCode?: ExitCodeValue;

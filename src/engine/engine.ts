@@ -4,13 +4,13 @@
 
 import type { Layer } from '../build/events.js';
 
-/** What the engine reports about itself. */
+/** Version and endpoint of the engine. */
 export interface EngineInfo {
   /** Server version, e.g. `20.10.24`. */
   version: string;
   /** API version the client talks, e.g. `1.41`. */
   apiVersion: string;
-  /** Where the engine was reached: `unix:///var/run/docker.sock`, `tcp://…`. */
+  /** Address the engine was reached at: `unix:///var/run/docker.sock`, `tcp://…`. */
   endpoint: string;
 }
 

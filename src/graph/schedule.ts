@@ -3,7 +3,7 @@
 
 import type { StepGraph } from './step-graph.js';
 
-/** How a scheduled step ended. */
+/** Outcome of a scheduled step. */
 export type StepOutcome = 'succeeded' | 'failed' | 'cancelled' | 'skipped';
 
 export interface ScheduleOptions {

@@ -52,8 +52,8 @@ export function findCycle(graph: StepGraph): string[] | undefined {
 }
 
 /**
- * Builds the graph from labels and edges; throws InputError naming the cycle path
- * and the reason of each edge when the steps depend on each other in a circle.
+ * Builds the graph from labels and edges. A cycle throws an InputError that names
+ * the cycle path and the reason of each edge in it.
  */
 export function createStepGraph(labels: string[], edges: Edge[], buildFile = 'build.yml'): StepGraph {
   const dependencies = new Map<string, Map<string, EdgeReason>>();

@@ -12,9 +12,9 @@ export interface Reporter {
 
 /** Options every reporter factory takes. */
 export interface ReporterOptions {
-  /** Where the output goes. */
+  /** Stream the output is written to. */
   stdout: NodeJS.WriteStream;
-  /** Where keys come from (the console only). */
+  /** Stream keys are read from (the console only). */
   stdin?: NodeJS.ReadStream;
   /** Called when the user asks to quit (`q` or Ctrl-C in the console). */
   onCancel?: () => void;
