@@ -156,7 +156,11 @@ export interface Engine {
   /** Builds an image, streaming its output; rejects with an `EngineError` on failure. */
   build(request: BuildRequest, onOutput: (output: BuildOutput) => void, signal: AbortSignal): Promise<BuildResult>;
 
-  /** Copies a path out of an image without starting a container. */
+  /**
+   * Copies a path out of an image without starting a container. The copy's container
+   * may still be on its way out when this resolves; `removeContainersLabelled` waits
+   * for it.
+   */
   copyFromImage(request: CopyRequest, signal: AbortSignal): Promise<CopyResult>;
 
   /** Returns the id, size and history of an image. */

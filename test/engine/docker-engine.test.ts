@@ -1,7 +1,7 @@
 // DockerEngine against the real Docker engine. Without an engine these tests fail in
 // beforeAll with the reason; they never skip.
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -321,5 +321,26 @@ describe('DockerEngine image and container removal', () => {
     expect(await engine.removeContainersLabelled('weld.test.run', prefix)).toBe(0);
     expect((await unlabelled.inspect()).Id).toBe(unlabelled.id);
     await unlabelled.remove({ force: true });
+  }, BUILD_TIMEOUT_MS);
+
+  test('removeContainersLabelled waits for the containers of finished copies', async () => {
+    const label = { 'weld.test.copy': prefix };
+    const destinationDir = await mkdtemp(path.join(os.tmpdir(), 'weld-test-engine-copy-'));
+    try {
+      const copies = await Promise.all(
+        ['one', 'two', 'three'].map(async (name) => {
+          const folder = path.join(destinationDir, name);
+          await mkdir(folder);
+          return engine.copyFromImage({ image: 'busybox:1.35', sourcePath: '/bin/busybox', destinationDir: folder, labels: label }, new AbortController().signal);
+        }),
+      );
+      for (const copy of copies) expect((await stat(copy.path)).size).toBe(copy.bytes);
+
+      // The copies' own removals took their containers: none is left to list.
+      expect(await engine.removeContainersLabelled('weld.test.copy', prefix)).toBe(0);
+      expect(await docker.listContainers({ all: true, filters: { label: [`weld.test.copy=${prefix}`] } })).toEqual([]);
+    } finally {
+      await rm(destinationDir, { recursive: true, force: true });
+    }
   }, BUILD_TIMEOUT_MS);
 });

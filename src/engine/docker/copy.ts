@@ -258,6 +258,15 @@ function toCopyError(error: unknown, request: CopyRequest, docker: Dockerode, si
   return toEngineError(error, `copying ${request.sourcePath} from image ${request.image}`, endpointOf(docker));
 }
 
+/** How copyFromImage ends. */
+export interface CopyOptions {
+  /**
+   * Takes the removal of the copy's container instead of waiting for it, so that the
+   * next step can start while the engine removes it. The promise never rejects.
+   */
+  deferRemoval?: (removal: Promise<void>) => void;
+}
+
 /**
  * Copies `request.sourcePath` out of `request.image` into `request.destinationDir`,
  * replacing a previous copy of the same name. No command runs in the image, so images
@@ -267,7 +276,7 @@ function toCopyError(error: unknown, request: CopyRequest, docker: Dockerode, si
  * a folder. The engine's stat gives a folder's own inode size, not its content's, and
  * summing the content would take a second pass over the whole archive.
  */
-export async function copyFromImage(docker: Dockerode, request: CopyRequest, signal: AbortSignal): Promise<CopyResult> {
+export async function copyFromImage(docker: Dockerode, request: CopyRequest, signal: AbortSignal, options: CopyOptions = {}): Promise<CopyResult> {
   checkSourcePath(request);
   if (signal.aborted) throw toCopyError(signal.reason, request, docker, signal);
 
@@ -291,8 +300,11 @@ export async function copyFromImage(docker: Dockerode, request: CopyRequest, sig
   } catch (error) {
     throw toCopyError(error, request, docker, signal);
   } finally {
-    await removeContainer(docker, container.id).catch((error: unknown) => {
-      debug('engine:copy', `could not remove container ${container.id}:`, String(error));
-    });
+    const removal = removeContainer(docker, container.id).then(
+      () => undefined,
+      (error: unknown) => debug('engine:copy', `could not remove container ${container.id}:`, String(error)),
+    );
+    if (options.deferRemoval) options.deferRemoval(removal);
+    else await removal;
   }
 }

@@ -43,6 +43,8 @@ const DESCRIBE_TIMEOUT_MS = 30_000;
 export class DockerEngine implements Engine {
   private readonly docker: Dockerode;
   private readonly endpoint: string;
+  /** Removals of copy containers still running; `removeContainersLabelled` waits for them. */
+  private readonly pendingRemovals = new Set<Promise<void>>();
 
   constructor(connection: DockerConnection) {
     this.docker = connection.docker;
@@ -84,7 +86,12 @@ export class DockerEngine implements Engine {
   }
 
   copyFromImage(request: CopyRequest, signal: AbortSignal): Promise<CopyResult> {
-    return copyFromImage(this.docker, request, signal);
+    return copyFromImage(this.docker, request, signal, {
+      deferRemoval: (removal) => {
+        this.pendingRemovals.add(removal);
+        void removal.then(() => this.pendingRemovals.delete(removal));
+      },
+    });
   }
 
   async inspectImage(image: string): Promise<ImageFacts> {
@@ -127,6 +134,9 @@ export class DockerEngine implements Engine {
   }
 
   async removeContainersLabelled(key: string, value: string): Promise<number> {
+    // A copy container whose removal is under way would otherwise be listed, and
+    // removing it a second time waits for the first removal by polling.
+    await Promise.all(this.pendingRemovals);
     let removed = 0;
     try {
       const containers = await this.docker.listContainers({ all: true, filters: { label: [`${key}=${value}`] } });
