@@ -11,10 +11,10 @@ import { planBuild } from '../build/plan.js';
 import { runBuild, type RunBuildOptions } from '../build/run-build.js';
 import { debug, setDebug } from '../debug.js';
 import { DockerEngine } from '../engine/docker/docker-engine.js';
+import type { EngineInfo } from '../engine/engine.js';
 import { ExitCode, InputError, type ExitCodeValue } from '../errors.js';
 import { loadManifest } from '../manifest/load.js';
 import { startSecrets, type SecretsSetup } from '../secrets/start-secrets.js';
-import { runWatch } from '../watch/run-watch.js';
 import type { WatchSession } from '../watch/watch-session.js';
 import { chooseReporterKind, createReporter, preloadConsole } from './choose-reporter.js';
 import { parseArguments, type CliOptions } from './options.js';
@@ -62,8 +62,21 @@ export function resolvePaths(options: Pick<CliOptions, 'file' | 'workdir'>, cwd:
   return { file, workDir };
 }
 
+/** Connects to the engine the options name and asks for its version. */
+async function checkEngine(options: CliOptions, signal: AbortSignal): Promise<{ engine: DockerEngine; engineInfo: EngineInfo }> {
+  const engine = DockerEngine.connect({
+    host: options.host,
+    certPath: options.certs,
+    useTls: options.useTls,
+    tlsVerify: options.tlsVerify,
+    env: process.env,
+  });
+  return { engine, engineInfo: await engine.describe(signal) };
+}
+
 /** Runs weld with the given arguments (without `node` and the script) and returns the exit code. */
 export async function main(argv: string[]): Promise<ExitCodeValue> {
+  debug('cli', 'started');
   const version = readVersion();
   let options: CliOptions;
   try {
@@ -99,19 +112,17 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
   process.on('SIGTERM', interrupt);
   let secrets: SecretsSetup | undefined;
 
+  // Ask the engine for its version while build.yml loads. A problem in build.yml is
+  // still reported first: the engine's answer is awaited only after the plan.
+  const engineCheck = checkEngine(options, controller.signal);
+  engineCheck.catch(() => undefined);
+
   try {
     const manifest = await loadManifest({ file, workDir, env });
     const plan = await planBuild(manifest, { uid: options.uid });
     debug('cli', `planned ${plan.graph.labels.length} steps from ${file}`);
 
-    const engine = DockerEngine.connect({
-      host: options.host,
-      certPath: options.certs,
-      useTls: options.useTls,
-      tlsVerify: options.tlsVerify,
-      env: process.env,
-    });
-    const engineInfo = await engine.describe(controller.signal);
+    const { engine, engineInfo } = await engineCheck;
     secrets = await startSecrets(manifest, options, process.env, version);
 
     // Habitus's `--pretty=false` selects plain log lines.
@@ -151,6 +162,8 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
     };
     if (options.watch) {
       const reloadPlan = async () => planBuild(await loadManifest({ file, workDir, env }), { uid: options.uid });
+      // Loaded here so that a single build does not load chokidar.
+      const { runWatch } = await import('../watch/run-watch.js');
       const code = await runWatch({
         ...runOptions,
         reloadPlan,
@@ -170,6 +183,8 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
     return ExitCode.buildFailed;
   } catch (error) {
     if (interrupted) return ExitCode.interrupted;
+    // Stop waiting for an engine that has not answered yet.
+    controller.abort();
     printError(error);
     return error instanceof InputError ? ExitCode.badInput : ((error as { exitCode?: ExitCodeValue }).exitCode ?? ExitCode.buildFailed);
   } finally {

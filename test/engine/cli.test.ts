@@ -1,4 +1,4 @@
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -183,5 +183,24 @@ describe('weld against a real engine', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain('dependson');
     expect(run.stderr).toContain('depends_on');
+  });
+
+  it('reports an invalid build.yml before an engine that does not answer', async () => {
+    const project = await makeProject({
+      'Dockerfile': 'FROM busybox:1.35\n',
+      'build.yml': 'build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: app\n      dependson: [base]\n',
+    });
+    createdDirs.push(project);
+    const missingSocket = path.join(project, 'no-engine.sock');
+
+    const invalid = await runWeld(['-d', project, '--plain', '--host', `unix://${missingSocket}`]);
+    await writeFile(path.join(project, 'build.yml'), 'build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: app\n');
+    const valid = await runWeld(['-d', project, '--plain', '--host', `unix://${missingSocket}`]);
+
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain('depends_on');
+    expect(invalid.stderr).not.toContain('no Docker engine answers');
+    expect(valid.code).toBe(1);
+    expect(valid.stderr).toContain(`no Docker engine answers at unix://${missingSocket}`);
   });
 });
