@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Starts the weld command from the compiled sources in dist/.
-import { main } from '../dist/cli/main.js';
+// Starts the weld command from the bundle in dist/bundle/ (see bundle.mjs).
+import { loadBundle } from './load-bundle.js';
 
+const { main } = loadBundle();
 const code = await main(process.argv.slice(2));
 
 // Exit once stdout has drained: the engine client keeps sockets open that would

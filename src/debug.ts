@@ -1,21 +1,33 @@
 // The one debug logger: silent unless `--debug` (or WELD_DEBUG=1) turns it on, and
 // then it writes to stderr so it never mixes with NDJSON on stdout.
 
-let enabled = process.env.WELD_DEBUG === '1';
+/**
+ * Whether debug output is on. It lives on globalThis so that the copy of this module
+ * in the separately bundled console (see bundle.mjs) sees the same setting.
+ */
+interface DebugState {
+  enabled: boolean;
+}
+
+const STATE_KEY = Symbol.for('weld.debug');
+const shared = globalThis as { [STATE_KEY]?: DebugState };
+const state: DebugState = (shared[STATE_KEY] ??= { enabled: process.env.WELD_DEBUG === '1' });
 
 /** Turns debug output on or off. */
 export function setDebug(on: boolean): void {
-  enabled = on;
+  state.enabled = on;
 }
 
 /** Returns whether `--debug` is on. */
 export function isDebug(): boolean {
-  return enabled;
+  return state.enabled;
 }
 
-/** Writes a debug line for `scope` when debug output is on. */
+/** Writes a debug line for `scope`, with the time since weld started, when debug output is on. */
 export function debug(scope: string, message: string, ...details: unknown[]): void {
-  if (!enabled) return;
+  if (!state.enabled) return;
   const rest = details.map((detail) => (typeof detail === 'string' ? detail : JSON.stringify(detail))).join(' ');
-  process.stderr.write(`debug ${scope}: ${message}${rest ? ' ' + rest : ''}\n`);
+  // Milliseconds since the process started, to show where the time goes.
+  const elapsed = Math.round(performance.now());
+  process.stderr.write(`debug ${elapsed}ms ${scope}: ${message}${rest ? ' ' + rest : ''}\n`);
 }

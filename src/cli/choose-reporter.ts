@@ -4,6 +4,7 @@
 import { createJsonReporter } from '../report/json-reporter.js';
 import { createPlainReporter } from '../report/plain-reporter.js';
 import type { Reporter } from '../report/reporter.js';
+import { importConsole } from './import-console.js';
 
 export type ReporterKind = 'json' | 'plain' | 'console';
 
@@ -35,7 +36,7 @@ export interface CreateReporterOptions {
 
 /** Starts loading the console's module; a failure shows later, in createReporter. */
 export function preloadConsole(): Promise<unknown> {
-  return import('../ui/console-reporter.js').catch(() => undefined);
+  return importConsole().catch(() => undefined);
 }
 
 export async function createReporter(options: CreateReporterOptions): Promise<Reporter> {
@@ -43,7 +44,7 @@ export async function createReporter(options: CreateReporterOptions): Promise<Re
   if (kind === 'json') return createJsonReporter({ stdout });
   if (kind === 'plain') return createPlainReporter({ stdout });
 
-  const { createConsoleReporter } = await import('../ui/console-reporter.js');
+  const { createConsoleReporter } = await importConsole();
   return createConsoleReporter({
     stdout,
     stdin,

@@ -1,6 +1,6 @@
 // Turns zod issues into problems worded for build.yml, with the line of the key or value.
 
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 import { describeLocation, describeSubject, fieldSpec } from './fields.js';
 import type { SourcePositions, YamlPath } from './positions.js';

@@ -2,7 +2,7 @@
 // and 2016-03-14), checked with zod. Unlike Habitus, which ignores keys it does not know,
 // every object here is strict, so that a misspelt key is reported instead of dropped.
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Schema versions Habitus accepts; they differ only in that 2016-02-13 ignores `secrets`. */
 export const SUPPORTED_VERSIONS = ['2016-03-14', '2016-02-13'] as const;

@@ -89,7 +89,7 @@ describe('--level and --pretty', () => {
     const run = await runWeld(['-d', dir, '--plain', '--level', 'debug']);
 
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/^debug cli: planned 1 steps/m);
+    expect(run.stderr).toMatch(/^debug \d+ms cli: planned 1 steps/m);
   });
 
   it('--pretty=false prints plain lines even where --tui asks for the console', async () => {

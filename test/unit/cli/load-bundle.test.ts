@@ -1,0 +1,128 @@
+// bin/load-bundle.js over a small stand-in bundle: the code cache it writes, reuses and
+// refuses, and the console import that must work from cached code too. Each load runs in
+// a child process, because the cache is written when the process exits.
+
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+
+const run = promisify(execFile);
+const loaderPath = fileURLToPath(new URL('../../../bin/load-bundle.js', import.meta.url));
+
+/** A bundle that answers with `answer` and loads console.mjs through the loader. */
+function bundleSource(answer: string): string {
+  return [
+    `exports.answer = () => '${answer}';`,
+    'exports.loadConsole = () => weldImportConsole();',
+    // Enough code that V8 has something worth caching.
+    ...Array.from({ length: 200 }, (_, index) => `exports.f${index} = (n) => n * ${index} + 1;`),
+    '',
+  ].join('\n');
+}
+
+let dir: string;
+let cacheHome: string;
+let bundlePath: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'weld-test-load-bundle-'));
+  cacheHome = path.join(dir, 'cache');
+  bundlePath = path.join(dir, 'bundle', 'weld.cjs');
+  await writeFile(path.join(dir, 'child.mjs'), [
+    `import { loadBundle } from ${JSON.stringify(loaderPath)};`,
+    'const bundle = loadBundle(process.argv[2]);',
+    'const consoleModule = await bundle.loadConsole();',
+    'console.log(`${bundle.answer()} ${consoleModule.marker}`);',
+    '',
+  ].join('\n'));
+  await mkdir(path.dirname(bundlePath));
+  await writeFile(bundlePath, bundleSource('first'));
+  await writeFile(path.join(path.dirname(bundlePath), 'console.mjs'), "export const marker = 'console';\n");
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function load(env: Record<string, string> = {}): Promise<{ stdout: string; trace: string[] }> {
+  const { stdout, stderr } = await run(process.execPath, [path.join(dir, 'child.mjs'), bundlePath], {
+    env: { ...process.env, XDG_CACHE_HOME: cacheHome, WELD_DEBUG: '1', ...env },
+  });
+  const trace = stderr
+    .split('\n')
+    .filter((line) => line.includes('compile-cache:'))
+    .map((line) => line.replace(/^debug \d+ms compile-cache: /, '').replace(/ \/.*$/, ''));
+  return { stdout: stdout.trim(), trace };
+}
+
+async function cacheFiles(): Promise<string[]> {
+  return readdir(path.join(cacheHome, 'weld')).catch(() => []);
+}
+
+describe('loadBundle', () => {
+  test('writes a cache on the first run and uses it on the next, console import included', async () => {
+    const first = await load();
+    expect(first.stdout).toBe('first console');
+    expect(first.trace).toEqual(['no cache for', 'wrote']);
+
+    const files = await cacheFiles();
+    expect(files).toHaveLength(1);
+    const content = await readFile(path.join(cacheHome, 'weld', files[0]!));
+    const header = content.subarray(0, content.indexOf(10)).toString();
+    expect(header).toMatch(new RegExp(`^weld-compile-cache 1 \\d+ [\\d.]+ ${process.version.replace(/\./g, '\\.')}$`));
+
+    const second = await load();
+    expect(second.stdout).toBe('first console');
+    expect(second.trace).toEqual(['cache used:']);
+  });
+
+  test('ignores the cache of a rebuilt bundle of the same length', async () => {
+    await load();
+    await writeFile(bundlePath, bundleSource('other'));
+    const later = new Date(Date.now() + 5_000);
+    await utimes(bundlePath, later, later);
+
+    const rebuilt = await load();
+
+    expect(rebuilt.stdout).toBe('other console');
+    expect(rebuilt.trace).toEqual(['no cache for', 'wrote']);
+    expect((await load()).trace).toEqual(['cache used:']);
+  });
+
+  test('replaces a cache whose data V8 refuses', async () => {
+    await load();
+    const [file] = await cacheFiles();
+    const cacheFile = path.join(cacheHome, 'weld', file!);
+    const content = await readFile(cacheFile);
+    const newline = content.indexOf(10);
+    await writeFile(cacheFile, Buffer.concat([content.subarray(0, newline + 1), Buffer.alloc(content.length - newline - 1, 7)]));
+
+    const refused = await load();
+
+    expect(refused.stdout).toBe('first console');
+    expect(refused.trace).toEqual(['cache refused:', 'wrote']);
+    expect((await load()).trace).toEqual(['cache used:']);
+  });
+
+  test('runs without writing anything when NODE_DISABLE_COMPILE_CACHE=1', async () => {
+    const result = await load({ NODE_DISABLE_COMPILE_CACHE: '1' });
+
+    expect(result.stdout).toBe('first console');
+    expect(result.trace).toEqual([]);
+    expect(await cacheFiles()).toEqual([]);
+  });
+
+  test('runs when the cache folder cannot be written', async () => {
+    await writeFile(cacheHome, 'a file where the cache folder should be');
+
+    const result = await load();
+
+    expect(result.stdout).toBe('first console');
+    expect(result.trace).toEqual(['no cache for', 'could not write']);
+  });
+});
