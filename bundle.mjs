@@ -88,8 +88,8 @@ const common = {
 /**
  * Leaves the console out of weld.cjs. A dynamic import inside a script compiled from a
  * code cache fails on Node 20 ("A dynamic import callback was not specified"), so
- * weld.cjs asks bin/load-bundle.js, an ES module, to import console.mjs: the loader
- * passes `weldImportConsole` into the bundle's wrapper function.
+ * weld.cjs calls `weldImportConsole`, a function that bin/load-bundle.js (an ES module)
+ * passes into the bundle's wrapper function and that imports console.mjs.
  */
 const consoleApart = {
   name: 'console-apart',

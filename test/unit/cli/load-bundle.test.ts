@@ -1,5 +1,5 @@
 // bin/load-bundle.js over a small stand-in bundle: the code cache it writes, reuses and
-// refuses, and the console import that must work from cached code too. Each load runs in
+// rejects, and the console import that must work from cached code too. Each load runs in
 // a child process, because the cache is written when the process exits.
 
 import { execFile } from 'node:child_process';
@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 const run = promisify(execFile);
 const loaderPath = fileURLToPath(new URL('../../../bin/load-bundle.js', import.meta.url));
 
-/** A bundle that answers with `answer` and loads console.mjs through the loader. */
+/** Returns a bundle whose `answer()` returns `answer` and that loads console.mjs through the loader. */
 function bundleSource(answer: string): string {
   return [
     `exports.answer = () => '${answer}';`,
@@ -65,7 +65,7 @@ async function cacheFiles(): Promise<string[]> {
 }
 
 describe('loadBundle', () => {
-  test('writes a cache on the first run and uses it on the next, console import included', async () => {
+  test('first run writes the cache, second uses it', async () => {
     const first = await load();
     expect(first.stdout).toBe('first console');
     expect(first.trace).toEqual(['no cache for', 'wrote']);
@@ -81,7 +81,7 @@ describe('loadBundle', () => {
     expect(second.trace).toEqual(['cache used:']);
   });
 
-  test('ignores the cache of a rebuilt bundle of the same length', async () => {
+  test('rebuilt bundle of same length ignores cache', async () => {
     await load();
     await writeFile(bundlePath, bundleSource('other'));
     const later = new Date(Date.now() + 5_000);
@@ -94,7 +94,7 @@ describe('loadBundle', () => {
     expect((await load()).trace).toEqual(['cache used:']);
   });
 
-  test('replaces a cache whose data V8 refuses', async () => {
+  test('cache rejected by V8 is replaced', async () => {
     await load();
     const [file] = await cacheFiles();
     const cacheFile = path.join(cacheHome, 'weld', file!);
@@ -102,14 +102,14 @@ describe('loadBundle', () => {
     const newline = content.indexOf(10);
     await writeFile(cacheFile, Buffer.concat([content.subarray(0, newline + 1), Buffer.alloc(content.length - newline - 1, 7)]));
 
-    const refused = await load();
+    const rejected = await load();
 
-    expect(refused.stdout).toBe('first console');
-    expect(refused.trace).toEqual(['cache refused:', 'wrote']);
+    expect(rejected.stdout).toBe('first console');
+    expect(rejected.trace).toEqual(['cache rejected:', 'wrote']);
     expect((await load()).trace).toEqual(['cache used:']);
   });
 
-  test('runs without writing anything when NODE_DISABLE_COMPILE_CACHE=1', async () => {
+  test('NODE_DISABLE_COMPILE_CACHE=1 writes no cache', async () => {
     const result = await load({ NODE_DISABLE_COMPILE_CACHE: '1' });
 
     expect(result.stdout).toBe('first console');
@@ -117,7 +117,7 @@ describe('loadBundle', () => {
     expect(await cacheFiles()).toEqual([]);
   });
 
-  test('runs when the cache folder cannot be written', async () => {
+  test('unwritable cache folder still runs', async () => {
     await writeFile(cacheHome, 'a file where the cache folder should be');
 
     const result = await load();
