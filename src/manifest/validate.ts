@@ -168,11 +168,22 @@ function secretsVersionProblems(entries: readonly StepEntry[], version: Manifest
     }));
 }
 
+/**
+ * Returns the part of the document the envelope schema checks. Habitus reads only `build`
+ * and ignores other top-level keys, which files use to hold YAML anchors. Without `build`,
+ * the keys that look like a misspelt `build` are kept, so that the error names them.
+ */
+function envelopeOf(document: unknown): unknown {
+  if (!isMapping(document)) return document;
+  if ('build' in document) return { build: document.build };
+  return Object.fromEntries(Object.entries(document).filter(([key]) => closestMatch(key, ['build']) === 'build'));
+}
+
 /** Validates the whole document: envelope, each step, then the checks across steps. */
 export function validateDocument(document: unknown, positions: SourcePositions): Validation {
   const problems: Problem[] = [];
 
-  const envelope = documentSchema.safeParse(document);
+  const envelope = documentSchema.safeParse(envelopeOf(document));
   if (!envelope.success) problems.push(...problemsFromIssues(envelope.error.issues, [], document, positions));
 
   const build = valueAt(document, ['build']);

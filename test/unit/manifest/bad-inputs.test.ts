@@ -75,10 +75,16 @@ const BAD_INPUTS: BadInput[] = [
     hint: 'did you mean `build`?',
   },
   {
-    name: 'extra top-level key beside build',
-    text: 'common: &common\n  name: x\n' + HEAD + '    app:\n      name: a\n',
-    message: 'unknown key `common` at the top level (build.yml:1)',
-    hint: 'valid keys here: build',
+    name: 'misspelt build beside another top-level key',
+    text: 'common: &common\n  name: x\nbuidl:\n  version: 2016-03-14\n',
+    message: 'unknown key `buidl` at the top level (build.yml:3)',
+    hint: 'did you mean `build`?',
+  },
+  {
+    name: 'no build beside another top-level key',
+    text: 'common: &common\n  name: x\n',
+    message: 'missing key `build` at the top level (build.yml:1)',
+    hint: 'indent `version:` and `steps:` under `build:`',
   },
   {
     name: 'build given as a list',

@@ -247,4 +247,26 @@ describe('parseManifest values', () => {
     expect(step.dockerfile).toBe('Dockerfile.shared');
     expect(step.noCache).toBe(true);
   });
+
+  test('top-level anchor holders beside build are ignored', () => {
+    const text = [
+      'defaults: &defaults',
+      '  dockerfile: Dockerfile.shared',
+      '  no_cache: true',
+      'notes: built by CI',
+      'build:',
+      '  version: 2016-03-14',
+      '  steps:',
+      '    api:',
+      '      <<: *defaults',
+      '      name: api',
+      '',
+    ].join('\n');
+
+    const manifest = parse(text);
+
+    expect(manifest.steps.map((step) => step.label)).toEqual(['api']);
+    expect(manifest.steps[0]!.dockerfile).toBe('Dockerfile.shared');
+    expect(manifest.steps[0]!.noCache).toBe(true);
+  });
 });
