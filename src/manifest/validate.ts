@@ -3,6 +3,7 @@
 
 import { isArtifactSpecError, parseArtifactSpec } from './artifacts.js';
 import { fieldSpec } from './fields.js';
+import { checkImageName } from './image-name.js';
 import { describeValue, problemsFromIssues, valueAt } from './issues.js';
 import type { SourcePositions, YamlPath } from './positions.js';
 import type { Problem } from './problems.js';
@@ -88,6 +89,16 @@ function emptyNameProblems(entries: readonly StepEntry[], positions: SourcePosit
       const path = [...STEPS_PATH, entry.label, 'name'];
       return { message: `\`name\` in step \`${entry.label}\` is empty`, hint: fieldSpec(path)!.hint, line: positions.valueLine(path), path };
     });
+}
+
+function imageNameProblems(entries: readonly StepEntry[], positions: SourcePositions): Problem[] {
+  return entries.flatMap((entry) => {
+    const name = imageNameOf(entry);
+    const error = name ? checkImageName(name) : undefined;
+    if (!error) return [];
+    const path = [...STEPS_PATH, entry.label, 'name'];
+    return [{ message: `image name \`${name}\` in step \`${entry.label}\` ${error.reason}`, hint: error.hint, line: positions.valueLine(path), path }];
+  });
 }
 
 function artifactProblems(entries: readonly StepEntry[], positions: SourcePositions): Problem[] {
@@ -205,6 +216,7 @@ export function validateDocument(document: unknown, positions: SourcePositions):
   }
 
   problems.push(...emptyNameProblems(entries, positions));
+  problems.push(...imageNameProblems(entries, positions));
   problems.push(...artifactProblems(entries, positions));
   problems.push(...duplicateNameProblems(entries, positions));
   problems.push(...dependencyProblems(entries, positions));

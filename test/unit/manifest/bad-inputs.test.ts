@@ -93,6 +93,12 @@ const BAD_INPUTS: BadInput[] = [
     hint: 'indent `version:` and `steps:` under `build:`',
   },
   {
+    name: 'uppercase image name',
+    text: HEAD + '    app:\n      name: Team/App:1.0\n',
+    message: 'image name `Team/App:1.0` in step `app` has an uppercase letter (build.yml:5)',
+    hint: 'image names are lowercase: write `team/app:1.0`',
+  },
+  {
     name: 'misspelt step key',
     text: HEAD + '    builder:\n      name: builder\n      dependson:\n        - base\n    base:\n      name: base\n',
     message: 'unknown key `dependson` in step `builder` (build.yml:6)',
