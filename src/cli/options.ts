@@ -13,8 +13,8 @@ export interface CliOptions {
   json: boolean;
   tui: boolean;
   watch: boolean;
-  /** Poll interval in milliseconds when `--poll` is given. */
-  poll?: number;
+  /** `--poll`: an interval in milliseconds, or true when given without one. */
+  poll?: number | true;
   parallel: number;
   keepGoing: boolean;
   debug: boolean;
@@ -252,5 +252,9 @@ export function parseArguments(argv: string[], version: string): CliOptions {
 
   // Switches carry no default, so that --help does not list `(default: false)` for each.
   const switches = Object.fromEntries(SWITCHES.map((name) => [name, options[name] === true]));
-  return { ...options, ...switches, pretty: options.pretty !== false && options.pretty !== 'false' } as CliOptions;
+  const parsed = { ...options, ...switches, pretty: options.pretty !== false && options.pretty !== 'false' } as CliOptions;
+  if (parsed.poll !== undefined && !parsed.watch) {
+    throw new InputError('--poll works only in watch mode', { hint: 'add --watch, or leave out --poll' });
+  }
+  return parsed;
 }

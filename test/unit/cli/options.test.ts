@@ -43,6 +43,15 @@ describe('parseArguments', () => {
     expect(options.binding).toBe('127.0.0.1');
   });
 
+  it('rejects --poll without --watch', () => {
+    expect(() => parseArguments(['--poll', '200'], '0.0.0')).toThrow('--poll works only in watch mode');
+  });
+
+  it('reads --poll with --watch', () => {
+    expect(parseArguments(['--watch', '--poll', '200'], '0.0.0').poll).toBe(200);
+    expect(parseArguments(['--watch', '--poll'], '0.0.0').poll).toBe(true);
+  });
+
   it('rejects an --env pair without a name', () => {
     expect(() => parseArguments(['--env', '=x'], '0.0.0')).toThrow(/expected NAME=VALUE for --env/);
   });
