@@ -169,6 +169,13 @@ export interface Engine {
   /** Removes an image; a missing image is not an error. */
   removeImage(image: string, options: { force: boolean; noPrune: boolean }): Promise<void>;
 
+  /**
+   * Removes an image that no tag names any more, with the parents that only it used.
+   * Resolves false, removing nothing, when the image has a tag, when a container or
+   * another image uses it, or when it is gone.
+   */
+  removeUntaggedImage(imageId: string): Promise<boolean>;
+
   /** Removes every container carrying the label `key=value`, running or not. */
   removeContainersLabelled(key: string, value: string): Promise<number>;
 

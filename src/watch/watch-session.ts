@@ -42,6 +42,16 @@ export interface WatchSessionOptions {
   debounceMs?: number;
 }
 
+/** Returns the ids of the images that `after` replaced, step by step. */
+export function supersededImages(before: ReadonlyMap<string, ImageFacts>, after: ReadonlyMap<string, ImageFacts>): string[] {
+  const replaced: string[] = [];
+  for (const [label, facts] of before) {
+    const next = after.get(label);
+    if (next && next.id !== facts.id) replaced.push(facts.id);
+  }
+  return [...new Set(replaced)];
+}
+
 /** The end of a session. */
 export interface WatchEnd {
   /** The error that ended the session on its own (already reported as `watch-error`); absent after `stop()`. */
@@ -297,7 +307,9 @@ export function startWatchSession(options: WatchSessionOptions): WatchSession {
     }
     current = undefined;
 
+    let superseded: string[] = [];
     if (result) {
+      superseded = supersededImages(facts, result.facts);
       facts = new Map([...result.facts].filter(([label]) => plan.steps.has(label)));
       for (const created of result.createdPaths) createdPaths.add(created);
       if (targets) targets.written = [...new Set([...targets.written, ...result.createdPaths])];
@@ -321,6 +333,25 @@ export function startWatchSession(options: WatchSessionOptions): WatchSession {
       finalImages: outcome === 'succeeded' && result ? compareFinalSizes(result.finalImages, lastSizes) : [],
       watchedPaths: watcher?.countWatched() ?? 0,
     });
+    await removeSuperseded(superseded);
+  };
+
+  /**
+   * Removes the images that this run's builds replaced, once no tag names them, so that a
+   * session open all day does not fill the disk with them. It runs before the next run, so
+   * that no build uses an image while it is removed.
+   */
+  const removeSuperseded = async (imageIds: string[]): Promise<void> => {
+    // Habitus's --keep-all keeps every image.
+    if (settings.keepAll) return;
+    for (const imageId of imageIds) {
+      try {
+        const removed = await settings.engine.removeUntaggedImage(imageId);
+        debug('watch', `${removed ? 'removed' : 'kept'} the replaced image ${imageId}`);
+      } catch (error) {
+        debug('watch', `could not remove the replaced image ${imageId}`, error instanceof Error ? error.message : String(error));
+      }
+    }
   };
 
   const hasWork = (): boolean => stopping || fullRebuildRequested || pendingPaths.length > 0;

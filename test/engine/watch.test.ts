@@ -84,6 +84,7 @@ describe('weld --watch on the demo', () => {
 
   it('an edit of main.go rebuilds both steps once', async () => {
     const mark = child.events.length;
+    const firstImages = child.eventsOf('step-finished').map((event) => event.imageId);
 
     await writeFile(path.join(demo, 'main.go'), await mainGoWith('hello from save 1'));
     const summary = await waitForSummary(mark);
@@ -100,6 +101,13 @@ describe('weld --watch on the demo', () => {
     const build = await inspectBuild();
     expect(build.mainGo).toContain('hello from save 1');
     expect(build.artifactMatches).toBe(true);
+
+    // The first run's images may be tagged elsewhere too (the layer cache gives other
+    // builds of the demo the same ids): each is either removed or still tagged.
+    for (const imageId of firstImages) {
+      const tags = await docker('image', 'inspect', '--format', '{{len .RepoTags}}', imageId).catch(() => 'removed');
+      expect(tags).not.toBe('0');
+    }
   });
 
   it('touching ignored files starts no run', async () => {
@@ -131,6 +139,15 @@ describe('weld --watch on the demo', () => {
     const build = await inspectBuild();
     expect(build.mainGo).toContain('hello from rename 3');
     expect(build.artifactMatches).toBe(true);
+
+    // Each run replaced the images of the one before, which no other build has: the
+    // session removed them.
+    const runs = [0, 1, 2].map((index) => triggered[index]!).map((event) => child.events.indexOf(event));
+    const replaced = runs.slice(0, 2).flatMap((from, index) => child.events.slice(from, runs[index + 1]).filter((event) => event.type === 'step-finished'));
+    expect(replaced.map((event) => event.step)).toEqual(['builder', 'production', 'builder', 'production']);
+    for (const event of replaced) {
+      await expect(docker('image', 'inspect', event.imageId)).rejects.toThrow(/No such image/);
+    }
   });
 
   it('500 new files give one run, at most two', async () => {

@@ -133,6 +133,23 @@ export class DockerEngine implements Engine {
     }
   }
 
+  async removeUntaggedImage(imageId: string): Promise<boolean> {
+    const handle = this.docker.getImage(imageId);
+    try {
+      const info = await handle.inspect();
+      // The engine lists `<none>:<none>` for an untagged image on some versions.
+      const tags = (info.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
+      if (tags.length > 0) return false;
+      await handle.remove({ force: false, noprune: false });
+      return true;
+    } catch (error) {
+      const status = statusCodeOf(error);
+      // 404: gone already. 409: a container or a child image still uses it.
+      if (status === 404 || status === 409) return false;
+      throw toEngineError(error, `removing image ${imageId}`, this.endpoint);
+    }
+  }
+
   async removeContainersLabelled(key: string, value: string): Promise<number> {
     // A copy container whose removal is under way would otherwise be listed, and
     // removing it a second time waits for the first removal by polling.

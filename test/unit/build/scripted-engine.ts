@@ -30,6 +30,7 @@ export class ScriptedEngine implements Engine {
   readonly copies: CopyRequest[] = [];
   readonly removedContainerLabels: string[] = [];
   readonly removedImages: { image: string; force: boolean; noPrune: boolean }[] = [];
+  readonly removedUntaggedImages: string[] = [];
   readonly containerRuns: ContainerRunRequest[] = [];
   readonly commits: string[] = [];
   readonly squashes: SquashRequest[] = [];
@@ -82,6 +83,11 @@ export class ScriptedEngine implements Engine {
 
   async removeImage(image: string, options: { force: boolean; noPrune: boolean }) {
     this.removedImages.push({ image, ...options });
+  }
+
+  async removeUntaggedImage(imageId: string) {
+    this.removedUntaggedImages.push(imageId);
+    return true;
   }
 
   async removeContainersLabelled(key: string, value: string) {

@@ -11,7 +11,7 @@ import { loadIgnoreMatcher } from '../../../src/engine/context.js';
 import { InputError } from '../../../src/errors.js';
 import type { FileChangeKind } from '../../../src/watch/change-batcher.js';
 import { describeWatchError, type FileWatcher, type FileWatcherOptions } from '../../../src/watch/file-watcher.js';
-import { startWatchSession, type WatchSession, type WatchSessionOptions } from '../../../src/watch/watch-session.js';
+import { startWatchSession, supersededImages, type WatchSession, type WatchSessionOptions } from '../../../src/watch/watch-session.js';
 import { ScriptedEngine, type ScriptedBuild } from '../build/scripted-engine.js';
 import { BUILD_YML, makeWatchProject, planProject, removeWatchProject } from './watch-project.js';
 
@@ -368,5 +368,27 @@ describe('watch session', () => {
     expect(eventsOf('run-finished')[0]!.outcome).toBe('cancelled');
     expect(eventsOf('watch-triggered')).toHaveLength(1);
     expect(events.at(-1)!.type).toBe('watch-stopped');
+  });
+});
+
+describe('supersededImages', () => {
+  const facts = (id: string) => ({ id, sizeBytes: 1, layers: [] });
+
+  it('lists the images a run replaced, once each', () => {
+    const before = new Map([
+      ['builder', facts('sha256:old-builder')],
+      ['production', facts('sha256:old-production')],
+      ['same', facts('sha256:kept')],
+      ['gone', facts('sha256:dropped-step')],
+      ['twin', facts('sha256:old-builder')],
+    ]);
+    const after = new Map([
+      ['builder', facts('sha256:new-builder')],
+      ['production', facts('sha256:new-production')],
+      ['same', facts('sha256:kept')],
+      ['twin', facts('sha256:new-twin')],
+    ]);
+
+    expect(supersededImages(before, after)).toEqual(['sha256:old-builder', 'sha256:old-production']);
   });
 });
