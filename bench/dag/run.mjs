@@ -12,6 +12,8 @@
 // ended. To explain what is left over the 6 s, the bench also times the fixed cost of
 // a one-step `RUN sleep 0` build with weld, and the same build with
 // `docker build --no-cache` (DOCKER_BUILDKIT=0, the classic builder weld uses).
+// For comparison, each run is followed by the same graph with the docker CLI, as a
+// script would run it (a beside b, then c), timed from the first spawn to the last exit.
 // The last line printed is the median wall time over the critical path.
 
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -93,6 +95,24 @@ function readStepTimes(run) {
   return times;
 }
 
+/**
+ * Runs the same graph with the docker CLI as a script would: a beside b then c, each a
+ * `docker build --no-cache` with the classic builder. Returns the wall time from the
+ * first spawn until every build has exited.
+ */
+async function runCliGraph(dir, logFile, ledger) {
+  const build = async (label) => {
+    const image = `${PREFIX}dag-cli-${label}-${suffix}:latest`;
+    await timeCommand(dockerCli, ['build', '--no-cache', '-f', `Dockerfile.${label}`, '-t', image, '.'], { logFile, env: { DOCKER_BUILDKIT: '0' }, cwd: dir });
+    return image;
+  };
+  const startedAt = performance.now();
+  const images = await Promise.all([build('a').then((image) => [image]), build('b').then(async (image) => [image, await build('c')])]);
+  const ms = performance.now() - startedAt;
+  await ledger.record(...images.flat());
+  return ms;
+}
+
 function describeSteps(times, labels) {
   return labels.map((label) => `${label} ${formatSeconds(times[label].started)}–${formatSeconds(times[label].finished)}`).join(', ');
 }
@@ -109,13 +129,18 @@ async function main() {
     log(`graph: a (${STEPS.a.seconds} s) beside b (${STEPS.b.seconds} s) → c (${STEPS.c.seconds} s); critical path ${formatSeconds(CRITICAL_PATH_MS)}`);
 
     const wallTimes = [];
+    const cliTimes = [];
     for (let run = 1; run <= RUNS; run += 1) {
       const result = await runWeld(dir, 'build.yml', logFile);
       await ledger.record(...Object.keys(STEPS).map(imageOf));
       wallTimes.push(result.ms);
       const times = readStepTimes(result);
       log(`  run ${run}: ${formatSeconds(result.ms)} (run-started at ${formatSeconds(times.runStarted)}; ${describeSteps(times, Object.keys(STEPS))}; run-finished at ${formatSeconds(times.runFinished)})`);
+      const cliMs = await runCliGraph(dir, logFile, ledger);
+      cliTimes.push(cliMs);
+      log(`  run ${run} with the docker CLI (a beside b then c): ${formatSeconds(cliMs)}`);
     }
+    log(`against the same graph with the docker CLI: weld ${formatSeconds(median(wallTimes))}, CLI ${formatSeconds(median(cliTimes))}, ratio ${(median(wallTimes) / median(cliTimes)).toFixed(2)}×`);
 
     log('fixed cost of one `RUN sleep 0` step:');
     const zeroWeld = [];
