@@ -6,6 +6,8 @@ export const ExitCode = {
   buildFailed: 1,
   badInput: 2,
   interrupted: 130,
+  /** The reader of weld's output went away (`weld | head`): 128 + SIGPIPE, as for programs that signal stops. */
+  outputClosed: 141,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

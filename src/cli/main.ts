@@ -110,6 +110,18 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
   };
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
+
+  // A reader that goes away (`weld | head`) makes writes fail with EPIPE: cancel the run
+  // as Ctrl-C does, so that its containers and artifacts are removed, and stop quietly.
+  let outputClosed = false;
+  const closeOutput = (error: NodeJS.ErrnoException): void => {
+    if (outputClosed) return;
+    outputClosed = true;
+    debug('cli', `output closed (${error.code ?? error.message}); cancelling the run`);
+    controller.abort();
+  };
+  process.stdout.on('error', closeOutput);
+  process.stderr.on('error', closeOutput);
   let secrets: SecretsSetup | undefined;
 
   // Ask the engine for its version while build.yml loads. A problem in build.yml is
@@ -173,16 +185,18 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
         },
       });
       await reporter.close();
-      return code;
+      return outputClosed ? ExitCode.outputClosed : code;
     }
     const result = await runBuild(runOptions);
     await reporter.close();
 
+    if (outputClosed) return ExitCode.outputClosed;
     if (result.outcome === 'succeeded') return ExitCode.ok;
     if (result.outcome === 'cancelled' || interrupted) return ExitCode.interrupted;
     return ExitCode.buildFailed;
   } catch (error) {
     if (interrupted) return ExitCode.interrupted;
+    if (outputClosed) return ExitCode.outputClosed;
     // Stop waiting for an engine that has not answered yet.
     controller.abort();
     printError(error);
@@ -191,5 +205,10 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
     await secrets?.close();
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
+    // Left on when the output closed: later writes fail the same way and must not crash.
+    if (!outputClosed) {
+      process.stdout.off('error', closeOutput);
+      process.stderr.off('error', closeOutput);
+    }
   }
 }

@@ -170,6 +170,52 @@ describe('weld against a real engine', () => {
     expect(await readdir(project)).toEqual(['Dockerfile', 'build.yml']);
   });
 
+  it('exits 141 when its output pipe closes, removing containers and artifacts', async () => {
+    const project = await makeProject({
+      'Dockerfile.maker': 'FROM busybox:1.35\nRUN echo made > /made.txt\n',
+      'Dockerfile.final': 'FROM busybox:1.35\nCOPY made.txt /made.txt\nRUN echo reading && for i in $(seq 60); do echo tick; sleep 0.5; done\n',
+      'build.yml': [
+        'build:',
+        '  version: 2016-03-14',
+        '  steps:',
+        '    maker:',
+        '      name: maker',
+        '      dockerfile: Dockerfile.maker',
+        '      artifacts:',
+        '        - /made.txt',
+        '    final:',
+        '      name: final',
+        '      dockerfile: Dockerfile.final',
+        '      no_cache: true',
+        '      depends_on: [maker]',
+        '',
+      ].join('\n'),
+    });
+    createdDirs.push(project);
+    const containersBefore = new Set(await listContainerIds());
+
+    const child = startWeld(['-d', project, '--plain', '--uid', uid]);
+    await waitFor(() => (child.output.stdout.includes('final | reading') ? true : undefined), 60_000, 'the final RUN to start');
+    // The reader goes away, as `head` does once it has its lines; weld notices at its next write.
+    child.stdout!.destroy();
+    const closedAt = Date.now();
+    const run = await waitForExit(child);
+
+    expect(run.code).toBe(141);
+    expect(Date.now() - closedAt).toBeLessThan(15_000);
+    expect(run.stderr).toBe('');
+    const containersLeft = await waitFor(
+      async () => {
+        const left = (await listContainerIds()).filter((id) => !containersBefore.has(id));
+        return left.length === 0 ? left : undefined;
+      },
+      10_000,
+      'the build container to be removed',
+    );
+    expect(containersLeft).toEqual([]);
+    expect((await readdir(project)).sort()).toEqual(['Dockerfile.final', 'Dockerfile.maker', 'build.yml']);
+  });
+
   it('exits 2 and builds nothing when build.yml is invalid', async () => {
     const project = await makeProject({
       'Dockerfile': 'FROM busybox:1.35\n',
