@@ -164,7 +164,9 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       buildArgs: options.build,
       noCache: !options.cache,
       rm: options.rm !== false,
-      forceRm: options.forceRm !== false,
+      // The engine's forcerm removes containers after a success too, so --no-rm alone
+      // would do nothing if force-rm stayed on.
+      forceRm: options.forceRm ?? options.rm !== false,
       network: options.network,
       suppress: options.suppress,
       memoryBytes: options.dockerMemory ? parseMemory(options.dockerMemory) : undefined,

@@ -21,7 +21,8 @@ export interface CliOptions {
   network?: string;
   cache: boolean;
   rm: boolean;
-  forceRm: boolean;
+  /** Unset unless given: it then follows `rm`. */
+  forceRm?: boolean;
   suppress: boolean;
   build: Record<string, string>;
   env: Record<string, string>;
@@ -117,6 +118,7 @@ export function createProgram(version: string): Command {
   group('Docker build:', [
     new Option('--no-cache', 'build every step without the layer cache'),
     new Option('--no-rm', 'keep intermediate containers after a successful build (Habitus: -rm=false)'),
+    new Option('--force-rm', 'remove the container of a failed instruction too (the default, unless --no-rm)'),
     new Option('--no-force-rm', 'keep the container of a failed instruction for debugging (Habitus: -force-rm=false)'),
     new Option('--suppress', 'print no build output, only progress and results'),
     new Option('--network <mode>', 'network mode for RUN instructions (host, none, or a network name)'),
@@ -181,8 +183,8 @@ const NEGATED_FLAGS = new Map([
   ['rm', { whenTrue: undefined, whenFalse: '--no-rm' }],
   ['no-cache', { whenTrue: '--no-cache', whenFalse: undefined }],
   ['no-cleanup', { whenTrue: '--no-cleanup', whenFalse: undefined }],
-  // weld removes the container of a failed instruction by default, unlike Habitus.
-  ['force-rm', { whenTrue: undefined, whenFalse: '--no-force-rm' }],
+  // weld removes the container of a failed instruction by default (unless --no-rm), unlike Habitus.
+  ['force-rm', { whenTrue: '--force-rm', whenFalse: '--no-force-rm' }],
 ]);
 
 /**

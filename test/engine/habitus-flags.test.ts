@@ -172,3 +172,28 @@ describe('flags without effect', () => {
     expect(section).toMatch(/--use-stat\s+no effect: weld takes file modes/);
   });
 });
+
+describe('intermediate containers', () => {
+  /** Returns the ids of the containers, running or not, whose command mentions `marker`. */
+  async function containersOf(marker: string): Promise<string[]> {
+    const lines = (await docker('ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Command}}')).split('\n');
+    return lines.filter((line) => line.includes(marker)).map((line) => line.split(' ')[0]!);
+  }
+
+  it.each([
+    { flags: [], kept: false },
+    { flags: ['--no-rm'], kept: true },
+    { flags: ['-rm=false'], kept: true },
+    { flags: ['--no-rm', '--force-rm'], kept: false },
+  ])('after a successful RUN with $flags: kept $kept', async ({ flags, kept }) => {
+    const marker = `rm-${suffix}-${flags.join('').replace(/\W/g, '') || 'default'}`;
+    const dir = await singleStep(marker, `FROM busybox:1.35\nRUN echo ${marker}\n`, ['no_cache: true']);
+
+    const run = await runWeld(['-d', dir, '--plain', ...flags]);
+    const left = await containersOf(marker);
+    if (left.length > 0) await docker('rm', '-f', ...left);
+
+    expect(run.code).toBe(0);
+    expect(left.length > 0).toBe(kept);
+  });
+});

@@ -43,6 +43,18 @@ describe('parseArguments', () => {
     expect(options.binding).toBe('127.0.0.1');
   });
 
+  it.each([
+    { argv: [], rm: true, forceRm: undefined },
+    { argv: ['--no-rm'], rm: false, forceRm: undefined },
+    { argv: ['-rm=false', '-force-rm=true'], rm: false, forceRm: true },
+    { argv: ['-force-rm=false'], rm: true, forceRm: false },
+  ])('reads $argv as rm $rm and force-rm $forceRm', ({ argv, rm, forceRm }) => {
+    const options = parseArguments(argv, '0.0.0');
+
+    expect(options.rm).toBe(rm);
+    expect(options.forceRm).toBe(forceRm);
+  });
+
   it('rejects --poll without --watch', () => {
     expect(() => parseArguments(['--poll', '200'], '0.0.0')).toThrow('--poll works only in watch mode');
   });
