@@ -37,7 +37,8 @@ describe('parseArguments', () => {
     expect(options.env).toEqual({ A: '1', B: '2' });
     expect(options.port).toBe(9000);
     expect(options.rm).toBe(true);
-    expect(options.forceRm).toBe(true);
+    // Unset, so that it follows --rm.
+    expect(options.forceRm).toBeUndefined();
     expect(options.plain).toBe(false);
     expect(options.file).toBe('build.yml');
     expect(options.binding).toBe('127.0.0.1');
