@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { checkTarget, listFromImages, rewriteFromImages } from '../dockerfile/index.js';
+import { checkInstructions, checkTarget, listFromImages, rewriteFromImages } from '../dockerfile/index.js';
 import { InputError } from '../errors.js';
 import { createStepGraph, listFinalSteps, selectUpstream, type Edge, type StepGraph } from '../graph/step-graph.js';
 import type { Manifest, Step } from '../manifest/types.js';
@@ -52,7 +52,7 @@ async function readDockerfile(manifest: Manifest, step: Step): Promise<Buffer> {
   }
 }
 
-/** Plans the build of a manifest; throws InputError for a cycle or an unknown target. */
+/** Plans the build of a manifest; throws InputError for a cycle, a Dockerfile the engine would reject, or an unknown target. */
 export async function planBuild(manifest: Manifest, options: PlanOptions = {}): Promise<BuildPlan> {
   const imageToLabel = new Map<string, string>();
   for (const step of manifest.steps) imageToLabel.set(normalizeImageReference(step.name), step.label);
@@ -65,7 +65,9 @@ export async function planBuild(manifest: Manifest, options: PlanOptions = {}): 
     const original = await readDockerfile(manifest, step);
     const text = original.toString('utf8');
     const dockerfileLabel = relativeLabel(manifest.workDir, step.dockerfilePath);
-    if (step.target) checkTarget(text, step.target, dockerfileLabel);
+    const where = `step \`${step.label}\` (${buildFileName}:${step.line})`;
+    checkInstructions(original, dockerfileLabel, where);
+    if (step.target) checkTarget(text, step.target, dockerfileLabel, where);
 
     const fromSteps = new Set<string>();
     for (const from of listFromImages(text)) {

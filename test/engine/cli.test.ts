@@ -231,6 +231,22 @@ describe('weld against a real engine', () => {
     expect(run.stderr).toContain('depends_on');
   });
 
+  it('exits 2 and builds nothing for an unknown Dockerfile instruction', async () => {
+    const project = await makeProject({
+      'Dockerfile.base': 'FROM busybox:1.35\nRUN echo base\n',
+      'Dockerfile.app': 'FROM busybox:1.35\nRUNN echo never\n',
+      'build.yml': 'build:\n  version: 2016-03-14\n  steps:\n    base:\n      name: base\n      dockerfile: Dockerfile.base\n    app:\n      name: app\n      dockerfile: Dockerfile.app\n',
+    });
+    createdDirs.push(project);
+
+    const run = await runWeld(['-d', project, '--json', '--uid', uid]);
+
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('error: unknown instruction RUNN at Dockerfile.app:2, the Dockerfile of step `app` (build.yml:7)');
+    expect(run.stderr).toContain('hint: did you mean RUN?');
+  });
+
   it('reports an invalid build.yml before an engine that does not answer', async () => {
     const project = await makeProject({
       'Dockerfile': 'FROM busybox:1.35\n',

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { connectDocker } from '../../src/engine/docker/connect.js';
 import { DockerEngine } from '../../src/engine/docker/docker-engine.js';
 import type { BuildOutput, BuildRequest, BuildResult } from '../../src/engine/engine.js';
-import { CancelledError, EngineError } from '../../src/errors.js';
+import { CancelledError, EngineError, InputError } from '../../src/errors.js';
 import { uniqueSuffix } from './helpers.js';
 
 const prefix = `weld-test-engine-${uniqueSuffix()}`;
@@ -237,13 +237,12 @@ describe('DockerEngine.build failures', () => {
     expect(await containersWithCommand(marker)).toEqual([]);
   }, BUILD_TIMEOUT_MS);
 
-  test('rejects a Dockerfile the engine cannot parse', async () => {
+  test('rejects a Dockerfile the engine cannot parse as bad input', async () => {
     const run = await runBuild(request('unparsable', 'FROM busybox:1.35\nRUNN echo never\n'));
 
-    expect(run.error).toBeInstanceOf(EngineError);
-    expect((run.error as EngineError).message).toMatch(
-      new RegExp(`^the Docker engine rejected the build of ${prefix}-unparsable:latest: .*unknown instruction: RUNN`),
-    );
+    expect(run.error).toBeInstanceOf(InputError);
+    expect((run.error as InputError).exitCode).toBe(2);
+    expect((run.error as InputError).message).toMatch(new RegExp(`^Dockerfile of ${prefix}-unparsable:latest is invalid: .*line 2: unknown instruction: RUNN`));
   }, BUILD_TIMEOUT_MS);
 
   test('rejects an unknown target with the engine message', async () => {

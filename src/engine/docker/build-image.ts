@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream';
 import type Dockerode from 'dockerode';
 
 import { debug } from '../../debug.js';
-import { CancelledError, EngineError, WeldError } from '../../errors.js';
+import { CancelledError, EngineError, InputError, WeldError } from '../../errors.js';
 import { packContext, type PackedContext } from '../context.js';
 import type { BuildOutput, BuildRequest, BuildResult } from '../engine.js';
 import { removeBuildContainers } from './build-containers.js';
@@ -43,20 +43,29 @@ function toFailureError(failure: BuildFailure, tag: string): EngineError {
   return new EngineError(message, { instruction: failure.instruction });
 }
 
-function toRequestError(error: unknown, tag: string, endpoint: string): EngineError {
+function toRequestError(error: unknown, request: BuildRequest, endpoint: string): WeldError {
+  const { tag } = request;
   const connectionError = toConnectionError(error, endpoint);
   if (connectionError) return connectionError;
 
   const status = statusCodeOf(error);
+  const message = engineMessageOf(error);
+  if (status === 400 && /dockerfile parse error/i.test(message)) {
+    // A bad Dockerfile is bad input: name the file, as weld's own checks do.
+    return new InputError(`${request.dockerfilePath} of ${tag} is invalid: ${message}`, {
+      hint: 'fix the Dockerfile at the line the message names',
+      cause: error,
+    });
+  }
   if (status !== undefined && status >= 400 && status < 500) {
     // The engine checks the Dockerfile and options before it starts the build, so a
     // parse error, an unknown target or an invalid option arrive here as 400.
-    return new EngineError(`the Docker engine rejected the build of ${tag}: ${engineMessageOf(error)}`, {
+    return new EngineError(`the Docker engine rejected the build of ${tag}: ${message}`, {
       hint: 'check the Dockerfile and the step options in build.yml',
       cause: error,
     });
   }
-  return new EngineError(`build of ${tag} failed: ${engineMessageOf(error)}`, { cause: error });
+  return new EngineError(`build of ${tag} failed: ${message}`, { cause: error });
 }
 
 /**
@@ -106,7 +115,7 @@ export async function buildImage(
   } catch (error) {
     // A failure while packing (a file that vanished, a read error) aborts the upload,
     // and its own error explains more than the broken request that follows.
-    if (!signal.aborted) throw contextError instanceof WeldError ? contextError : toRequestError(error, request.tag, endpoint);
+    if (!signal.aborted) throw contextError instanceof WeldError ? contextError : toRequestError(error, request, endpoint);
 
     decoder.end();
     try {

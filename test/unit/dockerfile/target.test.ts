@@ -12,6 +12,8 @@ const dockerfile = [
   '',
 ].join('\n');
 
+const WHERE = 'step `app` (build.yml:4)';
+
 function thrownBy(action: () => void): InputError {
   try {
     action();
@@ -24,27 +26,27 @@ function thrownBy(action: () => void): InputError {
 
 describe('checkTarget', () => {
   it.each(['Builder', 'builder', 'BUILDER', 'runtime', 'Runtime'])('accepts the stage %s in any case', (target) => {
-    expect(() => checkTarget(dockerfile, target, 'docker/Dockerfile')).not.toThrow();
+    expect(() => checkTarget(dockerfile, target, 'docker/Dockerfile', WHERE)).not.toThrow();
   });
 
   it('rejects an unknown target naming file and stages', () => {
-    const error = thrownBy(() => checkTarget(dockerfile, 'prod', 'docker/Dockerfile'));
+    const error = thrownBy(() => checkTarget(dockerfile, 'prod', 'docker/Dockerfile', WHERE));
 
-    expect(error.message).toBe('target "prod" names no stage in docker/Dockerfile (stages: Builder, runtime)');
-    expect(error.hint).toBe('Set target to one of Builder, runtime.');
+    expect(error.message).toBe('target `prod` of step `app` (build.yml:4) names no stage in docker/Dockerfile (stages: Builder, runtime)');
+    expect(error.hint).toBe('set `target` to one of Builder, runtime');
     expect(error.exitCode).toBe(2);
   });
 
   it('rejects a stage declared inside a heredoc', () => {
-    const error = thrownBy(() => checkTarget(dockerfile, 'inside-heredoc', 'Dockerfile'));
+    const error = thrownBy(() => checkTarget(dockerfile, 'inside-heredoc', 'Dockerfile', WHERE));
 
     expect(error.message).toContain('names no stage in Dockerfile');
   });
 
   it('rejects any target without stages', () => {
-    const error = thrownBy(() => checkTarget('FROM busybox\n', 'build', 'Dockerfile.builder'));
+    const error = thrownBy(() => checkTarget('FROM busybox\n', 'build', 'Dockerfile.builder', WHERE));
 
-    expect(error.message).toBe('target "build" names no stage in Dockerfile.builder: it declares no stage with AS');
-    expect(error.hint).toBe('Name a stage with "FROM <image> AS build", or remove target.');
+    expect(error.message).toBe('target `build` of step `app` (build.yml:4) names no stage in Dockerfile.builder, which declares no stage with AS');
+    expect(error.hint).toBe('name a stage with `FROM <image> AS build`, or remove `target`');
   });
 });
