@@ -10,6 +10,7 @@ import { WeldError, isCancellation } from '../errors.js';
 import { runSchedule } from '../graph/schedule.js';
 import type { EventError, EventSink, FinalImage, RunOutcome, Savings } from './events.js';
 import { LogTail } from './log-tail.js';
+import { missingArtifactHint } from './missing-artifact-hint.js';
 import { listArtifactSources, type BuildPlan } from './plan.js';
 import { runStep, type StepSettings } from './run-step.js';
 
@@ -152,6 +153,7 @@ export async function runBuild(options: RunBuildOptions): Promise<RunBuildResult
           return;
         }
         const details = describeError(label, error);
+        details.hint = missingArtifactHint(plan, label, details.message) ?? details.hint;
         debug('build', `step ${label} failed`, error instanceof Error ? (error.stack ?? error.message) : String(error));
         firstError ??= { ...details, step: label };
         emit({

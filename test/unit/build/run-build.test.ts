@@ -186,3 +186,37 @@ describe('runBuild', () => {
     expect(engine.requests[0]!.labels).toEqual({});
   });
 });
+
+describe('missing artifact hint', () => {
+  const copyFailure = 'COPY failed: file not found in build context or excluded by .dockerignore: stat out/server: file does not exist';
+
+  it('names the step to depend on when a COPY misses its artifact', async () => {
+    const plan = makeTwoStagePlan('out');
+    // The final step forgot depends_on: nothing orders it after the builder.
+    plan.graph = createStepGraph(['builder', 'production'], []);
+    const engine = new ScriptedEngine({
+      'builder:latest': { outputs: builderOutputs, sizeBytes: 100 },
+      'production:latest': { outputs: [], failure: { message: copyFailure, instruction: 'COPY out/server /server' }, sizeBytes: 0 },
+    });
+
+    const { events } = await run(plan, engine, { parallel: 1 });
+
+    const failed = events.find((event) => event.type === 'step-failed');
+    expect(failed).toMatchObject({ step: 'production' });
+    expect(failed?.type === 'step-failed' && failed.error.hint).toBe(
+      'out/server is an artifact of step `builder`, and step `production` does not wait for it: add `depends_on: [builder]` to step `production`',
+    );
+  });
+
+  it('gives no such hint when the step waits for the artifact', async () => {
+    const engine = new ScriptedEngine({
+      'builder:latest': { outputs: builderOutputs, sizeBytes: 100 },
+      'production:latest': { outputs: [], failure: { message: copyFailure, instruction: 'COPY out/server /server' }, sizeBytes: 0 },
+    });
+
+    const { events } = await run(makeTwoStagePlan('out'), engine);
+
+    const failed = events.find((event) => event.type === 'step-failed');
+    expect(failed?.type === 'step-failed' && failed.error.hint).toBe('fix the instruction');
+  });
+});
