@@ -234,6 +234,8 @@ export type BuildEvent =
   | {
       type: 'watch-ready';
       time: number;
+      /** Labels of the steps, in build.yml's order. */
+      steps: string[];
       /** Files and folders being watched. */
       watchedPaths: number;
       /** Poll interval in milliseconds with `--poll`; absent when the OS reports changes. */

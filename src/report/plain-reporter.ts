@@ -155,6 +155,8 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
         finishRun(event);
         break;
       case 'watch-ready': {
+        // Set the label column now, so that it does not widen when the first run starts.
+        width = Math.max(RUN_PREFIX.length, ...event.steps.map((label) => label.length));
         const polling = event.pollMs ? ` (polling every ${event.pollMs} ms)` : '';
         write(RUN_PREFIX, `watching ${event.watchedPaths} ${event.watchedPaths === 1 ? 'path' : 'paths'} for changes${polling}`);
         break;

@@ -186,7 +186,7 @@ export function startWatchSession(options: WatchSessionOptions): WatchSession {
     watcher = startWatcher(watcherOptions(next));
     await watcher.ready;
     await previous?.close();
-    emit({ type: 'watch-ready', time: Date.now(), watchedPaths: watcher.countWatched(), ...(options.pollMs ? { pollMs: options.pollMs } : {}) });
+    emit({ type: 'watch-ready', time: Date.now(), steps: plan.graph.labels, watchedPaths: watcher.countWatched(), ...(options.pollMs ? { pollMs: options.pollMs } : {}) });
   };
 
   /** Watches the current plan again; on failure reports it and keeps watching what was watched. */

@@ -270,7 +270,7 @@ describe('ConsoleApp at the end of a run', () => {
   });
 
   test('watch mode keeps a footer between runs', () => {
-    const events: BuildEvent[] = [...readFixture('demo-two-stage'), { type: 'watch-ready', time: Date.now(), watchedPaths: 7 }];
+    const events: BuildEvent[] = [...readFixture('demo-two-stage'), { type: 'watch-ready', time: Date.now(), steps: ['builder', 'production'], watchedPaths: 7 }];
 
     const { lastFrame } = renderApp(foldEvents(events), { watch: true });
 

@@ -24,9 +24,10 @@ function print(...events: BuildEvent[]): string[] {
 
 describe('plain reporter in watch mode', () => {
   it('prints what is watched', () => {
-    const lines = print({ type: 'watch-ready', time: NOON, watchedPaths: 12, pollMs: 500 });
+    const lines = print({ type: 'watch-ready', time: NOON, steps: ['builder', 'production'], watchedPaths: 12, pollMs: 500 });
 
-    expect(lines).toEqual(['weld | watching 12 paths for changes (polling every 500 ms)']);
+    // Padded to the longest step label already, as the run's lines will be.
+    expect(lines).toEqual(['weld       | watching 12 paths for changes (polling every 500 ms)']);
   });
 
   it('prints which steps a change rebuilds and why', () => {
