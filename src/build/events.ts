@@ -222,6 +222,11 @@ export type BuildEvent =
       because: string;
     }
   | { type: 'warning'; time: number; step?: string; message: string }
+  /**
+   * An error that stopped weld before a run could start (an invalid build.yml or
+   * Dockerfile, no engine), written only by the NDJSON reporter; `exitCode` is weld's.
+   */
+  | { type: 'error'; time: number; error: EventError; exitCode: number }
   | {
       type: 'run-finished';
       time: number;

@@ -14,6 +14,7 @@ import { DockerEngine } from '../engine/docker/docker-engine.js';
 import type { EngineInfo } from '../engine/engine.js';
 import { ExitCode, InputError, type ExitCodeValue } from '../errors.js';
 import { loadManifest } from '../manifest/load.js';
+import { writeErrorEvent } from '../report/json-reporter.js';
 import { startSecrets, type SecretsSetup } from '../secrets/start-secrets.js';
 import type { WatchSession } from '../watch/watch-session.js';
 import { chooseReporterKind, createReporter, preloadConsole } from './choose-reporter.js';
@@ -202,7 +203,10 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
     // Stop waiting for an engine that has not answered yet.
     controller.abort();
     printError(error);
-    return error instanceof InputError ? ExitCode.badInput : ((error as { exitCode?: ExitCodeValue }).exitCode ?? ExitCode.buildFailed);
+    const code = error instanceof InputError ? ExitCode.badInput : ((error as { exitCode?: ExitCodeValue }).exitCode ?? ExitCode.buildFailed);
+    // An NDJSON reader gets the error too, not an empty stream.
+    if (kind === 'json') writeErrorEvent(process.stdout, error, code);
+    return code;
   } finally {
     await secrets?.close();
     process.off('SIGINT', interrupt);

@@ -242,9 +242,17 @@ describe('weld against a real engine', () => {
     const run = await runWeld(['-d', project, '--json', '--uid', uid]);
 
     expect(run.code).toBe(2);
-    expect(run.stdout).toBe('');
     expect(run.stderr).toContain('error: unknown instruction RUNN at Dockerfile.app:2, the Dockerfile of step `app` (build.yml:7)');
     expect(run.stderr).toContain('hint: did you mean RUN?');
+    // The NDJSON stream carries the same error as its only event.
+    expect(parseEvents(run.stdout)).toEqual([
+      {
+        type: 'error',
+        time: expect.any(Number),
+        error: { message: 'unknown instruction RUNN at Dockerfile.app:2, the Dockerfile of step `app` (build.yml:7)', hint: 'did you mean RUN?' },
+        exitCode: 2,
+      },
+    ]);
   });
 
   it('reports an invalid build.yml before an engine that does not answer', async () => {
