@@ -67,7 +67,8 @@ function parseKeyValue(flag: string) {
 function parseCount(flag: string, minimum: number) {
   return (value: string): number => {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < minimum) {
+    // Number('') is 0, which would pass for an empty value.
+    if (value.trim() === '' || !Number.isInteger(parsed) || parsed < minimum) {
       throw new InvalidArgumentError(`${flag} takes a whole number of at least ${minimum}, got "${value}"`);
     }
     return parsed;
@@ -100,8 +101,8 @@ export function createProgram(version: string): Command {
   ]);
 
   group('Output:', [
-    new Option('--plain', 'plain lines prefixed with the step label (the default when stdout is not a terminal)'),
-    new Option('--json', 'the event stream as NDJSON, one event a line'),
+    new Option('--plain', 'plain lines prefixed with the step label (the default when stdout is not a terminal)').conflicts(['json', 'tui']),
+    new Option('--json', 'the event stream as NDJSON, one event a line').conflicts(['tui']),
     new Option('--tui', 'the live console even when stdout is not a terminal'),
     new Option('--debug', 'debug output on stderr, and stack traces of errors'),
   ]);

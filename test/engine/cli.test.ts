@@ -255,6 +255,15 @@ describe('weld against a real engine', () => {
     ]);
   });
 
+  it('exits 2 naming a work dir that does not exist', async () => {
+    const missing = path.join(os.tmpdir(), `weld-e2e-missing-${uid}`);
+
+    const run = await runWeld(['-d', missing, '--plain']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`error: work dir ${missing} not found`);
+  });
+
   it('reports an invalid build.yml before an engine that does not answer', async () => {
     const project = await makeProject({
       'Dockerfile': 'FROM busybox:1.35\n',

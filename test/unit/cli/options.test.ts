@@ -56,6 +56,21 @@ describe('parseArguments', () => {
     expect(options.forceRm).toBe(forceRm);
   });
 
+  it.each([
+    [['--json', '--plain'], "option '--plain' cannot be used with option '--json'"],
+    [['--plain', '--tui'], "option '--plain' cannot be used with option '--tui'"],
+    [['--json', '--tui'], "option '--json' cannot be used with option '--tui'"],
+    [['--parallel', ''], '--parallel takes a whole number of at least 0, got ""'],
+  ])('rejects %j', (argv, message) => {
+    const write = process.stderr.write;
+    process.stderr.write = () => true;
+    try {
+      expect(() => parseArguments(argv, '0.0.0')).toThrow(message);
+    } finally {
+      process.stderr.write = write;
+    }
+  });
+
   it('rejects --poll without --watch', () => {
     expect(() => parseArguments(['--poll', '200'], '0.0.0')).toThrow('--poll works only in watch mode');
   });
