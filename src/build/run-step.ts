@@ -14,6 +14,11 @@ import { LogTail } from './log-tail.js';
 import type { PlannedStep } from './plan.js';
 import { runAfterBuildCommand, runImageCommand, type PhaseContext, type PhaseLogSource } from './post-build.js';
 
+/** The only output of a quiet build: the image id. */
+const QUIET_IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
+/** A warning of the classic builder, such as `[Warning] One or more build-args [X] were not consumed`. */
+const ENGINE_WARNING = /^\[Warning\]\s*(.+)$/;
+
 /** Settings of a run that every step shares. */
 export interface StepSettings {
   engine: Engine;
@@ -113,6 +118,21 @@ export async function runStep(planned: PlannedStep, settings: StepSettings, tail
     log('build', `secrets ${step.secrets.map((secret) => secret.name).join(', ')} are not served: weld runs the secret server only with --secrets`);
   }
 
+  /** Passes a line of build output on, leaving out lines that carry nothing. */
+  const handleBuildLine = (line: string): void => {
+    // `FROM scratch` prints an arrow with no image id after it.
+    if (line.trim() === '--->') return;
+    // A quiet build (--suppress) prints only the image id, which step-finished carries.
+    if (settings.suppress && QUIET_IMAGE_ID.test(line)) return;
+    // The engine's own warnings, such as build args no instruction used.
+    const warning = ENGINE_WARNING.exec(line);
+    if (warning) {
+      emit({ type: 'warning', time: time(), step: step.label, message: warning[1]! });
+      return;
+    }
+    log('build', line);
+  };
+
   const previousSquashId = await findPreviousSquash(planned, settings);
   const built = await engine.build(
     request,
@@ -129,7 +149,7 @@ export async function runStep(planned: PlannedStep, settings: StepSettings, tail
           emit({ type: 'step-cached', time: time(), step: step.label, instruction: output.index });
           break;
         case 'log':
-          log('build', output.line);
+          handleBuildLine(output.line);
           break;
       }
     },

@@ -220,3 +220,29 @@ describe('missing artifact hint', () => {
     expect(failed?.type === 'step-failed' && failed.error.hint).toBe('fix the instruction');
   });
 });
+
+describe('build output lines', () => {
+  it('drops empty arrows and quiet image ids, and turns engine warnings into events', async () => {
+    const imageId = `sha256:${'ab'.repeat(32)}`;
+    const engine = new ScriptedEngine({
+      'builder:latest': {
+        outputs: [
+          { kind: 'log', line: ' ---> ' },
+          { kind: 'log', line: '[Warning] One or more build-args [GREETING] were not consumed' },
+          { kind: 'log', line: imageId },
+          { kind: 'log', line: 'kept' },
+        ],
+        sizeBytes: 100,
+      },
+      'production:latest': { outputs: [], sizeBytes: 10 },
+    });
+
+    const { events } = await run(makeTwoStagePlan(), engine, { suppress: true });
+
+    const builderLogs = events.filter((event) => event.type === 'step-log' && event.step === 'builder' && event.source === 'build');
+    expect(builderLogs.map((event) => event.type === 'step-log' && event.line)).toEqual(['kept']);
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'warning', step: 'builder', message: 'One or more build-args [GREETING] were not consumed' }),
+    );
+  });
+});
