@@ -78,10 +78,13 @@ export function formatPercent(percent: number): string {
 /**
  * Formats the savings line of a final image against one builder step:
  * `helloworld:latest 4.5 MB · builder 811 MB · 180× smaller (99.4 % saved)`.
- * An image larger than its builder reads `… · 1.3× larger (30.0 % more)`.
+ * An image larger than its builder reads `… · 1.3× larger (30.0 % more)`, and one within
+ * 0.05 % of its size `… · the same size`.
  */
 export function formatSavings(finalImage: FinalImage, savings: Savings): string {
   const sizes = `${finalImage.image} ${formatBytes(finalImage.sizeBytes)} · ${savings.againstStep} ${formatBytes(savings.againstSizeBytes)}`;
+  // Both images on one base with a small artifact: `1.0× smaller (0.0 % saved)` says nothing.
+  if (Math.abs(savings.percentSaved) < 0.05) return `${sizes} · the same size`;
   if (savings.ratio >= 1) {
     return `${sizes} · ${formatRatio(savings.ratio)} smaller (${formatPercent(savings.percentSaved)} saved)`;
   }

@@ -71,6 +71,18 @@ describe('formatSavings', () => {
 
     expect(line).toBe('helloworld:latest 13 MB · builder 10 MB · 1.3× larger (30.0 % more)');
   });
+
+  test('image as large as its builder reads as the same size', () => {
+    const line = formatSavings(image(2_000_100), against(2_000_100, 2_000_200));
+
+    expect(line).toBe('helloworld:latest 2 MB · builder 2 MB · the same size');
+  });
+
+  test('image 3 % smaller still shows its ratio', () => {
+    const line = formatSavings(image(9_700_000), against(9_700_000, 10_000_000));
+
+    expect(line).toBe('helloworld:latest 9.7 MB · builder 10 MB · 1.0× smaller (3.0 % saved)');
+  });
 });
 
 describe('formatBar', () => {
