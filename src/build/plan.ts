@@ -69,7 +69,7 @@ export async function planBuild(manifest: Manifest, options: PlanOptions = {}): 
     checkInstructions(original, dockerfileLabel, where);
     if (step.target) checkTarget(text, step.target, dockerfileLabel, where);
 
-    const fromSteps = new Set<string>();
+    const fromSteps = new Map<string, string>();
     for (const from of listFromImages(text)) {
       const label = imageToLabel.get(normalizeImageReference(from.image));
       if (label === step.label) {
@@ -77,7 +77,7 @@ export async function planBuild(manifest: Manifest, options: PlanOptions = {}): 
           hint: 'name a base image in FROM, or give the step another `name` in build.yml',
         });
       }
-      if (label) fromSteps.add(label);
+      if (label && !fromSteps.has(label)) fromSteps.set(label, `${dockerfileLabel}:${from.line}`);
     }
 
     const dockerfileContent = rewriteFromImages(original, (image) => {
@@ -87,15 +87,15 @@ export async function planBuild(manifest: Manifest, options: PlanOptions = {}): 
       return applyUid(target.name, options.uid);
     });
 
-    for (const dependency of step.dependsOn) edges.push({ from: step.label, to: dependency, reason: 'depends_on' });
-    for (const dependency of fromSteps) edges.push({ from: step.label, to: dependency, reason: 'FROM' });
+    for (const dependency of step.dependsOn) edges.push({ from: step.label, to: dependency, reason: 'depends_on', at: `${buildFileName}:${step.line}` });
+    for (const [dependency, at] of fromSteps) edges.push({ from: step.label, to: dependency, reason: 'FROM', at });
 
     steps.set(step.label, {
       step,
       image: applyUid(step.name, options.uid),
       dockerfileContent,
       dockerfileLabel,
-      fromSteps: [...fromSteps],
+      fromSteps: [...fromSteps.keys()],
     });
   }
 

@@ -20,6 +20,8 @@ export interface Edge {
   from: string;
   to: string;
   reason: EdgeReason;
+  /** Where the edge is written, for messages: `build.yml:7`, `Dockerfile.app:1`. */
+  at?: string;
 }
 
 /** Returns the labels of the first cycle found, closed (`a → b → a` as `[a, b, a]`). */
@@ -63,7 +65,9 @@ export function createStepGraph(labels: string[], edges: Edge[], buildFile = 'bu
     dependents.set(label, new Set());
   }
 
+  const locations = new Map<string, string>();
   for (const edge of edges) {
+    if (edge.at && !locations.has(`${edge.from}\0${edge.to}`)) locations.set(`${edge.from}\0${edge.to}`, edge.at);
     const from = dependencies.get(edge.from);
     const to = dependents.get(edge.to);
     if (!from || !to) throw new Error(`edge ${edge.from} → ${edge.to} names a step that is not in the graph`);
@@ -76,7 +80,11 @@ export function createStepGraph(labels: string[], edges: Edge[], buildFile = 'bu
   if (cycle) {
     const steps = cycle
       .slice(0, -1)
-      .map((label, index) => `${label} waits for ${cycle[index + 1]} (${dependencies.get(label)?.get(cycle[index + 1]!)})`);
+      .map((label, index) => {
+        const next = cycle[index + 1]!;
+        const at = locations.get(`${label}\0${next}`);
+        return `${label} waits for ${next} (${dependencies.get(label)?.get(next)}${at ? `, ${at}` : ''})`;
+      });
     throw new InputError(`${buildFile}: the steps depend on each other in a cycle: ${cycle.join(' → ')}\n  ${steps.join('\n  ')}`, {
       hint: 'remove one of these depends_on entries, or change a FROM line so that it names a base image instead of a step',
     });

@@ -18,6 +18,17 @@ describe('createStepGraph', () => {
     expect(create).toThrow('b waits for c (FROM)');
   });
 
+  it('names where each edge of a cycle is written', () => {
+    const edges = [
+      { from: 'a', to: 'b', reason: 'FROM' as const, at: 'Dockerfile.a:1' },
+      { from: 'b', to: 'a', reason: 'depends_on' as const, at: 'build.yml:7' },
+    ];
+
+    const create = () => createStepGraph(['a', 'b'], edges);
+
+    expect(create).toThrow('a waits for b (FROM, Dockerfile.a:1)\n  b waits for a (depends_on, build.yml:7)');
+  });
+
   it('rejects a step that depends on itself', () => {
     const create = () => createStepGraph(['solo'], [{ from: 'solo', to: 'solo', reason: 'depends_on' }]);
 
