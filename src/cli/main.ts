@@ -3,7 +3,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { CommanderError } from 'commander';
@@ -62,15 +61,6 @@ export function resolvePaths(options: Pick<CliOptions, 'file' | 'workdir'>, cwd:
   // -f value relative to the current dir.
   const file = options.file === 'build.yml' ? path.join(workDir, 'build.yml') : path.resolve(cwd, options.file);
   return { file, workDir };
-}
-
-/** Throws an InputError when the work dir (`-d`) is missing or not a folder. */
-async function checkWorkDir(workDir: string): Promise<void> {
-  const found = await stat(workDir).catch(() => undefined);
-  if (found?.isDirectory()) return;
-  throw new InputError(found ? `work dir ${workDir} is not a folder` : `work dir ${workDir} not found`, {
-    hint: 'give -d the folder that holds build.yml and the build contexts (the current folder by default)',
-  });
 }
 
 /** Connects to the engine the options name and asks for its version. */
@@ -141,7 +131,6 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
   engineCheck.catch(() => undefined);
 
   try {
-    await checkWorkDir(workDir);
     const manifest = await loadManifest({ file, workDir, env });
     const plan = await planBuild(manifest, { uid: options.uid });
     debug('cli', `planned ${plan.graph.labels.length} steps from ${file}`);

@@ -1,6 +1,7 @@
 // Checks on the disk: each step's context folder and Dockerfile exist.
 
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { Stats } from 'node:fs';
 
 import { InputError } from '../errors.js';
@@ -25,13 +26,27 @@ async function statPath(target: string): Promise<StatResult> {
   }
 }
 
-async function checkStep(step: Step, workDir: string, lines: ManifestLines | undefined): Promise<Problem[]> {
+/**
+ * Returns a hint when `missing` (a path under the work dir) exists under the build
+ * file's folder instead: `-f other/build.yml` without `-d other` reads paths from the
+ * current folder, as Habitus does.
+ */
+async function workDirHint(missing: string, workDir: string, buildFile: string): Promise<string | undefined> {
+  const buildFolder = path.dirname(buildFile);
+  if (buildFolder === workDir) return undefined;
+  const candidate = path.join(buildFolder, path.relative(workDir, missing));
+  if ('code' in (await statPath(candidate))) return undefined;
+  return `paths in build.yml are read from the work dir ${workDir}, and ${candidate} exists: pass \`-d ${displayPath(buildFolder)}\``;
+}
+
+async function checkStep(step: Step, workDir: string, buildFile: string, lines: ManifestLines | undefined): Promise<Problem[]> {
   const contextLine = lines?.stepKeyLine(step.label, 'context') ?? step.line;
   const context = await statPath(step.contextDir);
 
   if ('code' in context) {
     const message = context.code === 'ENOENT' ? `context folder of step \`${step.label}\` not found: ${step.contextDir}` : `cannot read the context folder of step \`${step.label}\`: ${step.contextDir} (${context.code})`;
-    return [{ message, hint: `\`context: ${step.context}\` is relative to the work dir ${workDir}; fix the path or create the folder`, line: contextLine }];
+    const hint = (await workDirHint(step.contextDir, workDir, buildFile)) ?? `\`context: ${step.context}\` is relative to the work dir ${workDir}; fix the path or create the folder`;
+    return [{ message, hint, line: contextLine }];
   }
   if (!context.stats.isDirectory()) {
     return [{ message: `context of step \`${step.label}\` is not a folder: ${step.contextDir}`, hint: '`context` names the folder sent to Docker as the build context', line: contextLine }];
@@ -46,7 +61,7 @@ async function checkStep(step: Step, workDir: string, lines: ManifestLines | und
 
   if ('code' in dockerfile) {
     const message = dockerfile.code === 'ENOENT' ? `Dockerfile of step \`${step.label}\` not found: ${step.dockerfilePath}` : `cannot read the Dockerfile of step \`${step.label}\`: ${step.dockerfilePath} (${dockerfile.code})`;
-    return [{ message, hint, line: dockerfileLine ?? step.line }];
+    return [{ message, hint: (await workDirHint(step.dockerfilePath, workDir, buildFile)) ?? hint, line: dockerfileLine ?? step.line }];
   }
   if (!dockerfile.stats.isFile()) {
     return [{ message: `Dockerfile of step \`${step.label}\` is not a file: ${step.dockerfilePath}`, hint, line: dockerfileLine ?? step.line }];
@@ -54,18 +69,22 @@ async function checkStep(step: Step, workDir: string, lines: ManifestLines | und
   return [];
 }
 
+/** Throws an InputError when the work dir is missing or not a folder. */
+export async function checkWorkDir(workDir: string): Promise<void> {
+  const found = await statPath(workDir);
+  if ('code' in found || !found.stats.isDirectory()) {
+    throw new InputError(`work dir not found: ${workDir}`, {
+      hint: 'pass an existing folder with `-d`; without it the work dir is the current folder, as in Habitus',
+    });
+  }
+}
+
 /**
  * Checks that the work dir, and each step's context folder and Dockerfile, exist. Throws one
  * InputError listing every path that is missing, naming the path looked for.
  */
 export async function checkManifestPaths(manifest: Manifest, options: CheckPathsOptions = {}): Promise<void> {
-  const workDir = await statPath(manifest.workDir);
-  if ('code' in workDir || !workDir.stats.isDirectory()) {
-    throw new InputError(`work dir not found: ${manifest.workDir}`, {
-      hint: 'pass an existing folder with `-d`; without it the work dir is the current folder, as in Habitus',
-    });
-  }
-
-  const problems = (await Promise.all(manifest.steps.map((step) => checkStep(step, manifest.workDir, options.lines)))).flat();
+  await checkWorkDir(manifest.workDir);
+  const problems = (await Promise.all(manifest.steps.map((step) => checkStep(step, manifest.workDir, manifest.file, options.lines)))).flat();
   if (problems.length > 0) throw problemsError(options.fileLabel ?? displayPath(manifest.file), problems);
 }

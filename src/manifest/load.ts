@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { InputError } from '../errors.js';
-import { checkManifestPaths } from './check-paths.js';
+import { checkManifestPaths, checkWorkDir } from './check-paths.js';
 import { parseManifestWithLines, type ParseOptions } from './parse.js';
 import { displayPath } from './problems.js';
 import type { Manifest } from './types.js';
@@ -29,6 +29,8 @@ function readFailure(code: string | undefined): string {
 /** Reads, parses and checks build.yml; every problem found becomes one InputError. */
 export async function loadManifest(options: LoadOptions): Promise<Manifest> {
   const file = path.resolve(options.file);
+  // A missing work dir explains a missing build.yml in it better than the file's error.
+  await checkWorkDir(path.resolve(options.workDir ?? '.'));
 
   let text: string;
   try {

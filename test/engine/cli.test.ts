@@ -261,7 +261,7 @@ describe('weld against a real engine', () => {
     const run = await runWeld(['-d', missing, '--plain']);
 
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`error: work dir ${missing} not found`);
+    expect(run.stderr).toContain(`error: work dir not found: ${missing}`);
   });
 
   it('reports an invalid build.yml before an engine that does not answer', async () => {

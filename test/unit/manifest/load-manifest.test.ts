@@ -71,6 +71,28 @@ describe('loadManifest', () => {
     expect(error.hint).toBe(`\`dockerfile: Dockerfile.app\` is relative to the step's context folder ${workDir}; fix the path or create the file`);
   });
 
+  test('build file in another folder than the work dir suggests -d', async () => {
+    const file = await writeProject({
+      'other/build.yml': 'build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: app\n      dockerfile: Dockerfile.app\n',
+      'other/Dockerfile.app': 'FROM busybox\n',
+    }).then(() => path.join(workDir, 'other', 'build.yml'));
+
+    const error = await loadError(file);
+
+    expect(error.message).toBe(`Dockerfile of step \`app\` not found: ${path.join(workDir, 'Dockerfile.app')} (${file}:6)`);
+    expect(error.hint).toBe(
+      `paths in build.yml are read from the work dir ${workDir}, and ${path.join(workDir, 'other', 'Dockerfile.app')} exists: pass \`-d ${path.join(workDir, 'other')}\``,
+    );
+  });
+
+  test('missing work dir is named before the build file', async () => {
+    const missing = path.join(workDir, 'missing');
+
+    const error = await loadError(path.join(missing, 'build.yml'), { workDir: missing });
+
+    expect(error.message).toBe(`work dir not found: ${missing}`);
+  });
+
   test('missing default Dockerfile', async () => {
     const file = await writeProject({ 'build.yml': 'build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: app\n' });
 
