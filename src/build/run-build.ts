@@ -225,7 +225,7 @@ async function removeIntermediateImages(plan: BuildPlan, removal: { force: boole
     const image = plan.steps.get(label)!.image;
     try {
       await options.engine.removeImage(image, removal);
-      debug('build', `removed the image ${image} of step ${label}`);
+      options.emit({ type: 'step-log', time: Date.now(), step: label, source: 'cleanup', line: `removed the step image ${image}` });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       options.emit({ type: 'warning', time: Date.now(), step: label, message: `could not remove the step image ${image}: ${reason}` });
