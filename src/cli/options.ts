@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { InputError } from '../errors.js';
+import { closestMatch } from '../manifest/suggest.js';
 
 /** The parsed command line. */
 export interface CliOptions {
@@ -188,6 +189,14 @@ const NEGATED_FLAGS = new Map([
   ['force-rm', { whenTrue: '--force-rm', whenFalse: '--no-force-rm' }],
 ]);
 
+/** Returns whether `argument` is an option that takes the next argument as its value. */
+function takesValue(program: Command, argument: string | undefined): boolean {
+  if (argument === undefined || argument.includes('=')) return false;
+  const flag = argument.replace(/^-+/, '');
+  const option = program.options.find((candidate) => candidate.long === `--${flag}` || candidate.short === `-${flag}`);
+  return option !== undefined && (option.required || option.optional);
+}
+
 /**
  * Rewrites Habitus's Go-style arguments into the form commander parses:
  * `-no-cache` → `--no-cache`, `-keep-artifacts=true` → `--keep-artifacts`,
@@ -218,6 +227,11 @@ export function normalizeArguments(argv: string[], program: Command): string[] {
     }
     const [, name, value] = match as unknown as [string, string, string | undefined];
     if (!longNames.has(name)) {
+      // commander suggests a close flag for `--nocache` but not for Go's `-nocache`.
+      if (single && !takesValue(program, argv[index - 1])) {
+        const close = closestMatch(name, [...longNames]);
+        if (close) throw new InputError(`unknown option '${argument}'`, { hint: `did you mean -${close}?` });
+      }
       result.push(argument);
       continue;
     }

@@ -23,6 +23,18 @@ describe('normalizeArguments', () => {
     expect(normalizeArguments(argv, program)).toEqual(expected);
   });
 
+  it('suggests the close flag for a misspelt Go-style one', () => {
+    const rejected = () => normalizeArguments(['-nocache'], program);
+
+    expect(rejected).toThrow(InputError);
+    expect(rejected).toThrow("unknown option '-nocache'");
+    expect(() => normalizeArguments(['-keep-artifact'], program)).toThrow(expect.objectContaining({ hint: 'did you mean -keep-artifacts?' }));
+  });
+
+  it('leaves a value that looks like a flag to the option before it', () => {
+    expect(normalizeArguments(['-f', '-nocache'], program)).toEqual(['-f', '-nocache']);
+  });
+
   it('rejects a boolean flag with a value that is not a boolean', () => {
     expect(() => normalizeArguments(['-rm=maybe'], program)).toThrow(InputError);
   });
