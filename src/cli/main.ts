@@ -63,7 +63,7 @@ export function resolvePaths(options: Pick<CliOptions, 'file' | 'workdir'>, cwd:
   return { file, workDir };
 }
 
-/** Connects to the engine the options name and asks for its version. */
+/** Connects to the engine the options name and requests its version. */
 async function checkEngine(options: CliOptions, signal: AbortSignal): Promise<{ engine: DockerEngine; engineInfo: EngineInfo }> {
   const engine = DockerEngine.connect({
     host: options.host,
@@ -125,8 +125,8 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
   process.stderr.on('error', closeOutput);
   let secrets: SecretsSetup | undefined;
 
-  // Ask the engine for its version while build.yml loads. A problem in build.yml is
-  // still reported first: the engine's answer is awaited only after the plan.
+  // Request the engine's version while build.yml loads. A problem in build.yml is
+  // still reported first: the engine's reply is awaited only after the plan.
   const engineCheck = checkEngine(options, controller.signal);
   engineCheck.catch(() => undefined);
 
@@ -200,7 +200,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
   } catch (error) {
     if (interrupted) return ExitCode.interrupted;
     if (outputClosed) return ExitCode.outputClosed;
-    // Stop waiting for an engine that has not answered yet.
+    // Stop waiting for an engine that has not replied yet.
     controller.abort();
     printError(error);
     const code = error instanceof InputError ? ExitCode.badInput : ((error as { exitCode?: ExitCodeValue }).exitCode ?? ExitCode.buildFailed);

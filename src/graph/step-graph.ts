@@ -20,7 +20,7 @@ export interface Edge {
   from: string;
   to: string;
   reason: EdgeReason;
-  /** Where the edge is written, for messages: `build.yml:7`, `Dockerfile.app:1`. */
+  /** The file and line that declare the edge, for messages: `build.yml:7`, `Dockerfile.app:1`. */
   at?: string;
 }
 

@@ -258,7 +258,7 @@ function toCopyError(error: unknown, request: CopyRequest, docker: Dockerode, si
   return toEngineError(error, `copying ${request.sourcePath} from image ${request.image}`, endpointOf(docker));
 }
 
-/** How copyFromImage ends. */
+/** Options of copyFromImage. */
 export interface CopyOptions {
   /**
    * Takes the removal of the copy's container instead of waiting for it, so that the
