@@ -36,7 +36,8 @@ function renderLabelled(label: string, color: string, text: string) {
 
 /** Draws the failed step's title, its last log lines, the error and the hint. */
 export function FailureDetails({ step, error, width }: FailureDetailsProps) {
-  const instruction = error.instruction ?? step?.instruction?.text;
+  // Only the error's own instruction: after the build, the last instruction had succeeded.
+  const instruction = error.instruction;
   const label = step?.label ?? error.step;
   const title = [
     label === undefined ? 'the run failed' : `${label} failed`,

@@ -56,8 +56,10 @@ export function describeStepDetail(step: StepView, steps: Readonly<Record<string
       return 'cached';
     case 'failed': {
       // The error itself is printed in full at the end of the run, so the row shows only where.
+      // Only an error that names its instruction failed at one: a command, cleanup or
+      // after-build command fails after the last instruction succeeded.
       const instruction = step.instruction;
-      if (instruction !== undefined) return `failed at ${instruction.index}/${instruction.total} ${instruction.text}`;
+      if (instruction !== undefined && step.error?.instruction !== undefined) return `failed at ${instruction.index}/${instruction.total} ${step.error.instruction}`;
       return `failed: ${(step.error?.message ?? 'no error message').split('\n')[0]}`;
     }
     case 'cancelled':

@@ -111,6 +111,16 @@ describe('StepGraph', () => {
     );
   });
 
+  test('step whose after-build command failed names the command, not its last instruction', () => {
+    const events = readFixture('failed-run').map((event) =>
+      event.type === 'step-failed' ? { ...event, error: { message: 'after_build_command `make check` exited with code 4' } } : event,
+    );
+
+    const frame = renderGraph(foldEvents(events), { columns: 80, selected: 'builder' });
+
+    expect(frame.split('\n')[0]).toBe('›✗ builder                failed: after_build_command `make ch…    6.5s');
+  });
+
   test('cancelled run tells cancelled steps from skipped ones', () => {
     const cancelled = foldEvents(readFixture('cancelled-run'));
 
