@@ -283,10 +283,12 @@ export function reduceConsole(state: ConsoleState, event: BuildEvent): ConsoleSt
     case 'context-sent':
       return updateStep(timed, event.step, (step) => ({ ...step, contextBytes: event.bytes }));
     case 'step-progress':
+      // The log shows each instruction as the plain output does, before the lines it prints.
       return updateStep(timed, event.step, (step) => ({
         ...step,
         instruction: { index: event.instruction, total: event.total, text: event.text, cached: false },
         instructionsTotal: event.total,
+        log: appendLine(step.log, sanitizeLogLine(`Step ${event.instruction}/${event.total} : ${event.text}`), LOG_RING_LINES),
       }));
     case 'step-cached':
       return updateStep(timed, event.step, (step) => ({

@@ -102,29 +102,30 @@ describe('reduceConsole over interleaved logs', () => {
   const state = foldEvents(readFixture('parallel-logs'));
 
   test('each step keeps its own lines in order', () => {
-    expect(lastLines(state.steps.alpha!.log, 10)).toHaveLength(4);
-    expect(lastLines(state.steps.beta!.log, 10)).toHaveLength(4);
-    expect(lastLines(state.steps.gamma!.log, 10)).toHaveLength(5);
+    expect(lastLines(state.steps.alpha!.log, 10)).toHaveLength(5);
+    expect(lastLines(state.steps.beta!.log, 10)).toHaveLength(5);
+    expect(lastLines(state.steps.gamma!.log, 10)).toHaveLength(6);
   });
 
   test.each([
-    ['alpha', 0, `${ESC}[1m${ESC}[34m==> compiling alpha${ESC}[0m`],
-    ['alpha', 1, 'progress 100%'],
-    ['alpha', 2, 'cc -O2 -c alpha.c       -o alpha.o'],
-    ['alpha', 3, 'screen cleared by the build'],
-    ['beta', 0, `${ESC}[31merror-looking but harmless${ESC}[39m`],
-    ['beta', 1, 'line that moved the cursor up'],
-    ['beta', 3, 'title set'],
-    ['gamma', 0, `${ESC}[38;5;208mgamma in 256 colours${ESC}[0m`],
-    ['gamma', 1, 'tab     separated       columns'],
-    ['gamma', 2, 'bell and backspace removed'],
-    ['gamma', 4, `${ESC}[2mafter-build${ESC}[22m after-build: notified`],
+    ['alpha', 0, 'Step 2/3 : RUN make alpha'],
+    ['alpha', 1, `${ESC}[1m${ESC}[34m==> compiling alpha${ESC}[0m`],
+    ['alpha', 2, 'progress 100%'],
+    ['alpha', 3, 'cc -O2 -c alpha.c       -o alpha.o'],
+    ['alpha', 4, 'screen cleared by the build'],
+    ['beta', 1, `${ESC}[31merror-looking but harmless${ESC}[39m`],
+    ['beta', 2, 'line that moved the cursor up'],
+    ['beta', 4, 'title set'],
+    ['gamma', 1, `${ESC}[38;5;208mgamma in 256 colours${ESC}[0m`],
+    ['gamma', 2, 'tab     separated       columns'],
+    ['gamma', 3, 'bell and backspace removed'],
+    ['gamma', 5, `${ESC}[2mafter-build${ESC}[22m after-build: notified`],
   ])('%s line %d is kept as the terminal should show it', (step, index, expected) => {
     expect(lastLines(state.steps[step]!.log, 10)[index]).toBe(expected);
   });
 
   test('a line longer than the limit is cut with an ellipsis', () => {
-    const long = lastLines(state.steps.beta!.log, 10)[2]!;
+    const long = lastLines(state.steps.beta!.log, 10)[3]!;
 
     expect(long).toHaveLength(MAX_LINE_CHARS + 1);
     expect(long.endsWith('…')).toBe(true);
@@ -193,7 +194,8 @@ describe('reduceConsole across runs', () => {
 
     const second = reduceConsole(first, events[secondStart]!);
 
-    expect(first.steps.builder?.log.size).toBe(5);
+    // 5 log lines and 12 instructions (Step N/M lines).
+    expect(first.steps.builder?.log.size).toBe(17);
     expect(second.runSeq).toBe(first.runSeq + 1);
     expect(second.steps.builder?.log.size).toBe(0);
     expect(second.steps.builder?.state).toBe('queued');
