@@ -95,6 +95,11 @@ export function ConsoleApp({ state, buildFile, workDir, watch, closing, onCancel
     return (
       <>
         {printed}
+        {watch && !closing && navigation.help && (
+          <Box marginTop={1}>
+            <KeyHelp canRebuild={onRebuild !== undefined} />
+          </Box>
+        )}
         {watch && !closing && (
           <Footer keysEnabled={keysEnabled} cancelling={false} waiting watchedPaths={state.watch?.watchedPaths} canRebuild={onRebuild !== undefined} selected={selected} />
         )}

@@ -27,7 +27,7 @@ export function Footer({ keysEnabled, cancelling, waiting, watchedPaths, canRebu
   if (waiting) {
     const watched = watchedPaths === undefined ? 'watching for changes' : `watching ${watchedPaths} ${watchedPaths === 1 ? 'path' : 'paths'}`;
     const step = selected === undefined ? '' : ` · selected ${selected}`;
-    const keys = keysEnabled ? `${step} · ↑/↓ select · Enter log${rebuild} · q quit` : '';
+    const keys = keysEnabled ? `${step} · ↑/↓ select · Enter log${rebuild} · ? keys · q quit` : '';
     return <Text dimColor wrap="truncate-end">{`${watched}${keys}`}</Text>;
   }
   if (!keysEnabled) return null;

@@ -274,6 +274,16 @@ describe('ConsoleApp at the end of a run', () => {
 
     const { lastFrame } = renderApp(foldEvents(events), { watch: true });
 
-    expect(lastFrame()?.split('\n').at(-1)).toBe('watching 7 paths · selected builder · ↑/↓ select · Enter log · q quit');
+    expect(lastFrame()?.split('\n').at(-1)).toBe('watching 7 paths · selected builder · ↑/↓ select · Enter log · ? keys · q quit');
+  });
+
+  test('? between watch runs shows the keys', async () => {
+    const events: BuildEvent[] = [...readFixture('demo-two-stage'), { type: 'watch-ready', time: Date.now(), steps: ['builder', 'production'], watchedPaths: 7 }];
+    const { lastFrame, stdin } = renderApp(foldEvents(events), { watch: true });
+
+    stdin.write('?');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect(lastFrame()).toContain('show or hide these keys');
   });
 });
