@@ -13,7 +13,7 @@ interface DockerClientError {
 }
 
 const START_ENGINE_HINT =
-  'start Docker, check DOCKER_HOST or --host, or run demo/engine-up.sh (as root on Debian it installs and starts an engine)';
+  "start Docker, or check DOCKER_HOST or --host; in a clone of weld, demo/engine-up.sh installs and starts an engine (as root on Debian)";
 
 const TLS_ERROR_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
