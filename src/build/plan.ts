@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { checkInstructions, checkTarget, listFromImages, rewriteFromImages } from '../dockerfile/index.js';
+import { checkInstructions, checkTarget, listFromImages, listVariableFromImages, rewriteFromImages } from '../dockerfile/index.js';
 import { InputError } from '../errors.js';
 import { createStepGraph, listFinalSteps, selectUpstream, type Edge, type StepGraph } from '../graph/step-graph.js';
 import type { Manifest, Step } from '../manifest/types.js';
@@ -34,6 +34,8 @@ export interface BuildPlan {
 export interface PlanOptions {
   /** Suffix for every image name (`--uid`), so that parallel runs do not collide. */
   uid?: string;
+  /** Build args from `--build K=V`, to resolve FROM images written with ARG variables. */
+  buildArgs?: Record<string, string>;
 }
 
 /** Returns the path relative to the work dir with forward slashes. */
@@ -78,6 +80,18 @@ export async function planBuild(manifest: Manifest, options: PlanOptions = {}): 
         });
       }
       if (label && !fromSteps.has(label)) fromSteps.set(label, `${dockerfileLabel}:${from.line}`);
+    }
+    // A FROM image written with ARG variables is sent as it is and resolved by the engine.
+    // Resolving it here too finds the step it names, so that the step waits for it.
+    for (const from of listVariableFromImages(text, { ...options.buildArgs, ...step.args })) {
+      const label = from.resolved === undefined ? undefined : imageToLabel.get(normalizeImageReference(from.resolved));
+      if (label === undefined || label === step.label) continue;
+      if (options.uid) {
+        throw new InputError(`step ${step.label}: ${dockerfileLabel}:${from.line} builds FROM ${from.token}, the image of step ${label}, which --uid renames`, {
+          hint: `weld rewrites only image names written out: write FROM ${from.resolved}, or run without --uid`,
+        });
+      }
+      if (!fromSteps.has(label)) fromSteps.set(label, `${dockerfileLabel}:${from.line}`);
     }
 
     const dockerfileContent = rewriteFromImages(original, (image) => {

@@ -132,7 +132,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
 
   try {
     const manifest = await loadManifest({ file, workDir, env });
-    const plan = await planBuild(manifest, { uid: options.uid });
+    const plan = await planBuild(manifest, { uid: options.uid, buildArgs: options.build });
     debug('cli', `planned ${plan.graph.labels.length} steps from ${file}`);
 
     const { engine, engineInfo } = await engineCheck;
@@ -176,7 +176,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       ...toHabitusSettings(options, secrets),
     };
     if (options.watch) {
-      const reloadPlan = async () => planBuild(await loadManifest({ file, workDir, env }), { uid: options.uid });
+      const reloadPlan = async () => planBuild(await loadManifest({ file, workDir, env }), { uid: options.uid, buildArgs: options.build });
       // Loaded here so that a single build does not load chokidar.
       const { runWatch } = await import('../watch/run-watch.js');
       const code = await runWatch({

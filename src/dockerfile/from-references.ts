@@ -32,9 +32,22 @@ interface ImageToken extends FromImage {
   segments: Segment[];
 }
 
+/** A FROM image written with ARG variables (`base:${VERSION}`), which is not rewritten. */
+export interface VariableFromImage {
+  /** The token as written. */
+  token: string;
+  /** 1-based line on which the token starts. */
+  line: number;
+  /** The image name once ARG defaults and build args are substituted; undefined when that fails. */
+  resolved?: string;
+}
+
 interface FromScan {
   images: ImageToken[];
   stages: Stage[];
+  variableImages: Array<{ token: string; line: number }>;
+  /** Defaults of the ARG instructions before the first FROM, the only ones FROM can use. */
+  globalArgs: Map<string, string | undefined>;
 }
 
 /** Returns the words of `text[start, end)` split on the ASCII separators of FROM's arguments. */
@@ -74,14 +87,48 @@ function toSegments(instruction: Instruction, start: number, end: number): Segme
   return segments;
 }
 
+/** Adds the `NAME` or `NAME=default` pairs of an ARG instruction to `args`. */
+function readArgDefaults(instruction: Instruction, args: Map<string, string | undefined>): void {
+  const bounds = argumentBounds(instruction.text);
+  for (const [start, end] of splitWords(instruction.text, bounds.start, bounds.end)) {
+    const word = decode(instruction.text.slice(start, end));
+    const equals = word.indexOf('=');
+    if (equals < 0) args.set(word, args.get(word));
+    else args.set(word.slice(0, equals), word.slice(equals + 1).replace(/^(["'])(.*)\1$/, '$2'));
+  }
+}
+
+/**
+ * Substitutes `$NAME` and `${NAME}` in `token` from `values`; returns undefined for any
+ * other form (`${NAME:-x}`, quotes) or a name without a value.
+ */
+function substituteArgs(token: string, values: ReadonlyMap<string, string | undefined>): string | undefined {
+  if (/['"\\]|\$\{[^}]*[^A-Za-z0-9_}]/.test(token)) return undefined;
+  let unresolved = false;
+  const resolved = token.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (_match, braced: string | undefined, bare: string | undefined) => {
+    const value = values.get((braced ?? bare)!);
+    if (value === undefined) unresolved = true;
+    return value ?? '';
+  });
+  return unresolved || resolved.includes('$') ? undefined : resolved;
+}
+
 function scanFromInstructions(content: Buffer): FromScan {
   const parsed = parseInstructions(content);
   const images: ImageToken[] = [];
   const stages: Stage[] = [];
   const stageNames = new Set<string>();
+  const variableImages: FromScan['variableImages'] = [];
+  const globalArgs = new Map<string, string | undefined>();
+  let seenFrom = false;
 
   for (const instruction of parsed.instructions) {
+    if (instruction.keyword === 'arg' && !seenFrom) {
+      readArgDefaults(instruction, globalArgs);
+      continue;
+    }
     if (instruction.keyword !== 'from') continue;
+    seenFrom = true;
     const bounds = argumentBounds(instruction.text);
     const words = splitWords(instruction.text, bounds.start, bounds.end);
     const [imageWord, asWord, nameWord] = words;
@@ -97,6 +144,8 @@ function scanFromInstructions(content: Buffer): FromScan {
       const start = segments[0]!.start;
       const end = segments.at(-1)!.end;
       images.push({ image, line: lineOfOffset(parsed.lineStarts, start), start, end, segments });
+    } else if (token.includes('$')) {
+      variableImages.push({ token: image, line: lineOfOffset(parsed.lineStarts, instruction.offsets[imageWord[0]]!) });
     }
 
     if (declaresStage) {
@@ -105,12 +154,27 @@ function scanFromInstructions(content: Buffer): FromScan {
       stageNames.add(name.toLowerCase());
     }
   }
-  return { images, stages };
+  return { images, stages, variableImages, globalArgs };
 }
 
 /** Lists the base images the FROM instructions name, leaving out earlier stages and tokens with `$`. */
 export function listFromImages(content: string): FromImage[] {
   return scanFromInstructions(Buffer.from(content, 'utf8')).images.map(({ image, line, start, end }) => ({ image, line, start, end }));
+}
+
+/**
+ * Lists the FROM images written with ARG variables, each resolved from the defaults of
+ * the ARGs before the first FROM and from `buildArgs`, which win over them, as the
+ * engine does. A resolved name that is a stage defined earlier is left out.
+ */
+export function listVariableFromImages(content: string, buildArgs: Readonly<Record<string, string>>): VariableFromImage[] {
+  const scan = scanFromInstructions(Buffer.from(content, 'utf8'));
+  const values = new Map(scan.globalArgs);
+  for (const [name, value] of Object.entries(buildArgs)) if (values.has(name)) values.set(name, value);
+  const stageNames = new Set(scan.stages.map((stage) => stage.name.toLowerCase()));
+  return scan.variableImages
+    .map(({ token, line }) => ({ token, line, resolved: substituteArgs(token, values) }))
+    .filter((image) => image.resolved === undefined || !stageNames.has(image.resolved.toLowerCase()));
 }
 
 /** Returns the stage names declared with `AS`, in order, as written. */

@@ -216,6 +216,41 @@ describe('weld against a real engine', () => {
     expect((await readdir(project)).sort()).toEqual(['Dockerfile.final', 'Dockerfile.maker', 'build.yml']);
   });
 
+  it('orders a step after the step its FROM names through an ARG', async () => {
+    const base = `weld-e2e-argbase-${uid}`;
+    const project = await makeProject({
+      'Dockerfile.base': 'FROM busybox:1.35\nRUN echo base > /base\n',
+      'Dockerfile.top': `ARG V=1.0\nFROM --platform=linux/amd64 ${base}:\${V} AS top\nRUN cat /base\n`,
+      'build.yml': [
+        'build:',
+        '  version: 2016-03-14',
+        '  steps:',
+        '    top:',
+        `      name: weld-e2e-argtop-${uid}`,
+        '      dockerfile: Dockerfile.top',
+        '      no_cache: true',
+        '    base:',
+        `      name: ${base}:1.0`,
+        '      dockerfile: Dockerfile.base',
+        '      no_cache: true',
+        '',
+      ].join('\n'),
+    });
+    createdDirs.push(project);
+
+    const run = await runWeld(['-d', project, '--json']);
+    const withUid = await runWeld(['-d', project, '--plain', '--uid', uid]);
+
+    expect(run.code).toBe(0);
+    const events = parseEvents(run.stdout);
+    const baseFinished = events.findIndex((event) => event.type === 'step-finished' && event.step === 'base');
+    const topStarted = events.findIndex((event) => event.type === 'step-started' && event.step === 'top');
+    expect(baseFinished).toBeGreaterThanOrEqual(0);
+    expect(topStarted).toBeGreaterThan(baseFinished);
+    expect(withUid.code).toBe(2);
+    expect(withUid.stderr).toContain(`step top: Dockerfile.top:2 builds FROM ${base}:\${V}, the image of step base, which --uid renames`);
+  });
+
   it('exits 2 and builds nothing when build.yml is invalid', async () => {
     const project = await makeProject({
       'Dockerfile': 'FROM busybox:1.35\n',

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
-import { listFromImages, listStages, rewriteFromImages } from '../../../src/dockerfile/index.js';
+import { listFromImages, listStages, listVariableFromImages, rewriteFromImages } from '../../../src/dockerfile/index.js';
 
 const fixturesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/dockerfile');
 
@@ -336,6 +336,24 @@ describe('listFromImages', () => {
     const found = listFromImages('');
 
     expect(found).toEqual([]);
+  });
+});
+
+describe('listVariableFromImages', () => {
+  it.each([
+    { name: 'ARG default in braces', dockerfile: 'ARG V=1.0\nFROM --platform=linux/amd64 base:${V} AS x\n', args: {}, expected: [['base:${V}', 2, 'base:1.0']] },
+    { name: 'bare variable', dockerfile: 'ARG IMAGE=base\nFROM $IMAGE\n', args: {}, expected: [['$IMAGE', 2, 'base']] },
+    { name: 'build arg over the default', dockerfile: 'ARG V=1.0\nFROM base:${V}\n', args: { V: '2.0' }, expected: [['base:${V}', 2, 'base:2.0']] },
+    { name: 'ARG without a default', dockerfile: 'ARG V\nFROM base:${V}\n', args: {}, expected: [['base:${V}', 2, undefined]] },
+    { name: 'ARG after FROM', dockerfile: 'FROM busybox\nARG V=1\nFROM base:${V}\n', args: {}, expected: [['base:${V}', 3, undefined]] },
+    { name: 'default form', dockerfile: 'ARG V=1\nFROM base:${V:-2}\n', args: {}, expected: [['base:${V:-2}', 2, undefined]] },
+    { name: 'quoted default', dockerfile: 'ARG V="1.0"\nFROM base:$V\n', args: {}, expected: [['base:$V', 2, 'base:1.0']] },
+    { name: 'a build arg no ARG declares', dockerfile: 'FROM base:$V\n', args: { V: '3' }, expected: [['base:$V', 1, undefined]] },
+    { name: 'literal image', dockerfile: 'FROM base:1.0\n', args: {}, expected: [] },
+  ])('resolves $name', ({ dockerfile, args, expected }) => {
+    const found = listVariableFromImages(dockerfile, args);
+
+    expect(found.map((entry) => [entry.token, entry.line, entry.resolved])).toEqual(expected);
   });
 });
 
