@@ -3,7 +3,7 @@
 
 import path from 'node:path';
 
-import type { BuildEvent, FinalImage, StepRebuild, WatchTrigger } from '../build/events.js';
+import type { BuildEvent, EventError, FinalImage, StepRebuild, WatchTrigger } from '../build/events.js';
 import { formatBytes, formatDuration, formatSavings } from './format.js';
 import { buildLayerRows } from './layer-table.js';
 import type { Reporter, ReporterOptions } from './reporter.js';
@@ -91,6 +91,8 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
   const { stdout } = options;
   let width = RUN_PREFIX.length;
   const logs = new Map<string, string[]>();
+  /** The errors of the run's failed steps, in the order they failed (several with --keep-going). */
+  let failures: Array<EventError & { step?: string }> = [];
 
   const write = (prefix: string, text: string): void => {
     stdout.write(`${prefix.padEnd(width)} | ${text}\n`);
@@ -101,6 +103,7 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
       case 'run-started': {
         width = Math.max(RUN_PREFIX.length, ...event.steps.map((step) => step.label.length));
         logs.clear();
+        failures = [];
         const count = event.steps.length === 1 ? '1 step' : `${event.steps.length} steps`;
         write(RUN_PREFIX, `${event.buildFile} · ${count} · Docker ${event.engine.version} at ${event.engine.endpoint}`);
         break;
@@ -141,6 +144,7 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
       case 'step-failed':
         write(event.step, `failed after ${formatDuration(event.durationMs)}: ${event.error.message}`);
         logs.set(event.step, event.logTail);
+        failures.push({ ...event.error, step: event.step });
         break;
       case 'step-cancelled':
         write(event.step, 'cancelled');
@@ -190,17 +194,20 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
       for (const savings of image.savings) write(RUN_PREFIX, formatSavings(image, savings));
     }
 
-    if (event.error) {
-      const label = event.error.step;
+    // Every failed step, not only the first, so that --keep-going shows each cause.
+    const errors = failures.length > 0 ? failures : event.error ? [event.error] : [];
+    for (const error of errors) {
+      const label = error.step;
       const tail = label ? (logs.get(label) ?? []) : [];
       write(RUN_PREFIX, '');
       if (label && tail.length > 0) {
         write(RUN_PREFIX, `last ${tail.length} lines of ${label}:`);
         for (const line of tail) write(label, cleanLine(line));
       }
-      write(RUN_PREFIX, `error: ${event.error.message}`);
-      if (event.error.instruction) write(RUN_PREFIX, `instruction: ${event.error.instruction}`);
-      if (event.error.hint) write(RUN_PREFIX, `hint: ${event.error.hint}`);
+      write(RUN_PREFIX, `error: ${error.message}`);
+      // A build failure's message starts with its instruction already.
+      if (error.instruction && !error.message.includes(error.instruction)) write(RUN_PREFIX, `instruction: ${error.instruction}`);
+      if (error.hint) write(RUN_PREFIX, `hint: ${error.hint}`);
     }
 
     const verdict = { succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled' }[event.outcome];

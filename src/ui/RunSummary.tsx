@@ -32,6 +32,7 @@ export function RunSummary({ state, selected, width, compact }: RunSummaryProps)
   const failedLabel = end.error?.step ?? state.focus;
   const failedStep = failedLabel === undefined ? undefined : state.steps[failedLabel];
   const error = end.error ?? failedStep?.error;
+  const otherFailures = steps.filter((step) => step.state === 'failed' && step.error !== undefined && step.label !== failedStep?.label);
   const done = steps.filter((step) => step.state === 'done' || step.state === 'cached').length;
   // Only finished copies are listed: one that never finished was aborted, and its step shows as failed or cancelled.
   const copied = state.artifacts.filter((artifact) => artifact.durationMs !== undefined);
@@ -80,6 +81,13 @@ export function RunSummary({ state, selected, width, compact }: RunSummaryProps)
           <FailureDetails step={failedStep} error={error} width={width} />
         </Box>
       )}
+      {/* With --keep-going, the other failed steps too, each with its own cause. */}
+      {end.outcome === 'failed' &&
+        otherFailures.map((step) => (
+          <Box key={step.label} marginTop={1}>
+            <FailureDetails step={step} error={step.error!} width={width} />
+          </Box>
+        ))}
       {end.finalImages.map((image) => (
         <Box key={image.step} flexDirection="column" marginTop={1}>
           <LayerTable image={image} width={width} />

@@ -114,7 +114,9 @@ describe('weld against a real engine', () => {
 
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/broken\s+\| failed after/);
-    expect(run.stdout).toContain('instruction: RUN echo about to fail && exit 3');
+    // The error names the instruction; no separate instruction line repeats it.
+    expect(run.stdout).toContain('error: RUN echo about to fail && exit 3 failed: ');
+    expect(run.stdout).not.toContain('instruction: ');
     expect(run.stdout).toMatch(/broken\s+\| about to fail/);
     expect(run.stdout).toMatch(/error: .*non-zero code: 3/);
     const left = (await listContainerIds()).filter((id) => !before.has(id));

@@ -253,6 +253,21 @@ describe('ConsoleApp at the end of a run', () => {
     expect(frame).toContain('  hint: Fix the errors the build printed above, then run weld again.');
   });
 
+  test('run with two failed steps shows the cause of each', async () => {
+    const events = readFixture('failed-run').map((event): BuildEvent =>
+      event.type === 'step-skipped'
+        ? { type: 'step-failed', time: event.time, step: event.step, durationMs: 100, error: { message: 'command `check` exited with code 4' }, logTail: ['check failed'] }
+        : event,
+    );
+    const { lastFrame } = renderApp(foldEvents(events), { columns: 100, rows: 60 });
+    await settle();
+
+    const frame = trimLineEnds(lastFrame());
+    expect(frame).toContain('✗ builder failed after 6.5s at RUN go build');
+    expect(frame).toContain('✗ production failed after 0.1s');
+    expect(frame).toContain('command `check` exited with code 4');
+  });
+
   test('succeeded run prints the layer table and ends with the savings line', () => {
     const { lastFrame } = renderApp(foldEvents(readFixture('demo-two-stage')));
 
