@@ -28,6 +28,8 @@ export interface StepPlan {
   context: string;
   /** Artifacts the step exports, as written in build.yml. */
   artifacts: { source: string; destination: string }[];
+  /** True in a watch run that does not rebuild the step: its last image is reused. */
+  reused?: boolean;
 }
 
 /** One layer of an image, as `docker history` lists it, newest first. */

@@ -95,6 +95,7 @@ export async function runBuild(options: RunBuildOptions): Promise<RunBuildResult
         dockerfile: planned.dockerfileLabel,
         context: planned.step.context,
         artifacts: planned.step.artifacts.map(({ source, destination }) => ({ source, destination })),
+        ...(options.only && !options.only.has(label) ? { reused: true } : {}),
       };
     }),
   });

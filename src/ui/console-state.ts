@@ -177,14 +177,18 @@ function startRun(state: ConsoleState, event: Extract<BuildEvent, { type: 'run-s
   const depths = computeDepths(event.steps);
   const steps: Record<string, StepView> = {};
   for (const plan of event.steps) {
+    // A step a watch run does not rebuild keeps its last image: it shows as cached, with
+    // the size the previous run reported.
+    const previous = plan.reused ? state.steps[plan.label] : undefined;
     steps[plan.label] = {
       label: plan.label,
       image: plan.image,
       dependsOn: [...plan.dependsOn],
       depth: depths.get(plan.label) ?? 0,
-      state: 'queued',
+      state: plan.reused ? 'cached' : 'queued',
       instructionsCached: 0,
       log: EMPTY_LINE_BUFFER,
+      ...(previous?.sizeBytes === undefined ? {} : { sizeBytes: previous.sizeBytes }),
     };
   }
   const order = event.steps

@@ -204,6 +204,21 @@ describe('reduceConsole across runs', () => {
     expect(second.printed).toEqual([]);
   });
 
+  test('a step the new run does not rebuild shows as cached with its last size', () => {
+    const events = readFixture('watch-two-runs');
+    const secondStart = events.findIndex((event) => event.type === 'run-started' && event.runId === 'watch-run-2');
+    const first = foldEvents(events.slice(0, secondStart));
+    const start = events[secondStart] as Extract<BuildEvent, { type: 'run-started' }>;
+    const reusedStart: BuildEvent = { ...start, steps: start.steps.map((step) => (step.label === 'builder' ? { ...step, reused: true } : step)) };
+
+    const second = reduceConsole(first, reusedStart);
+
+    expect(first.steps.builder?.sizeBytes).toBeGreaterThan(0);
+    expect(second.steps.builder?.state).toBe('cached');
+    expect(second.steps.builder?.sizeBytes).toBe(first.steps.builder?.sizeBytes);
+    expect(second.steps.production?.state).toBe('queued');
+  });
+
   test('watch events are printed in order and the watched paths kept', () => {
     const events = readFixture('watch-two-runs');
     const secondStart = events.findIndex((event) => event.type === 'run-started' && event.runId === 'watch-run-2');
