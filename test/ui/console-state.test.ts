@@ -204,7 +204,7 @@ describe('reduceConsole across runs', () => {
     expect(second.printed).toEqual([]);
   });
 
-  test('a step the new run does not rebuild shows as cached with its last size', () => {
+  test('reused step shows as cached', () => {
     const events = readFixture('watch-two-runs');
     const secondStart = events.findIndex((event) => event.type === 'run-started' && event.runId === 'watch-run-2');
     const first = foldEvents(events.slice(0, secondStart));
