@@ -356,8 +356,23 @@ export function startWatchSession(options: WatchSessionOptions): WatchSession {
 
   const hasWork = (): boolean => stopping || fullRebuildRequested || pendingPaths.length > 0;
 
+  /**
+   * Reads the images the steps' names point at before the first run, so that the first
+   * run's rebuilds remove the images they replace too, as later runs do.
+   */
+  const readStartingImages = async (): Promise<void> => {
+    for (const [label, planned] of plan.steps) {
+      try {
+        facts.set(label, await settings.engine.inspectImage(planned.image));
+      } catch (error) {
+        debug('watch', `no image ${planned.image} before the first run`, error instanceof Error ? error.message : String(error));
+      }
+    }
+  };
+
   const loop = async (): Promise<void> => {
     await watchPlan();
+    if (!stopping && !settings.keepAll) await readStartingImages();
     if (!stopping) {
       await execute({ rebuilds: selectAllSteps(plan.graph, 'initial'), trigger: { kind: 'start' }, paths: [], restarted: false });
     }

@@ -59,23 +59,28 @@ function scripts(ms = 0): Record<string, ScriptedBuild> {
   return { 'app-builder': build(800_000_000), app: build(4_500_000), docs: build(2_000_000), lint: build(3_000_000) };
 }
 
+/** Returns the run settings of the tests' sessions. */
+function testSettings(): WatchSessionOptions['settings'] {
+  return {
+    engine,
+    emit: (event) => events.push(event),
+    engineInfo: { version: '0', endpoint: 'scripted://' },
+    parallel: 0,
+    keepGoing: false,
+    buildArgs: {},
+    noCache: false,
+    rm: true,
+    forceRm: false,
+    suppress: false,
+  };
+}
+
 async function start(overrides: Partial<WatchSessionOptions> = {}): Promise<WatchSession> {
   const plan = await planProject(dir);
   session = startWatchSession({
     plan,
     reloadPlan: () => planProject(dir),
-    settings: {
-      engine,
-      emit: (event) => events.push(event),
-      engineInfo: { version: '0', endpoint: 'scripted://' },
-      parallel: 0,
-      keepGoing: false,
-      buildArgs: {},
-      noCache: false,
-      rm: true,
-      forceRm: false,
-      suppress: false,
-    },
+    settings: testSettings(),
     keepArtifacts: false,
     loadIgnoreMatcher,
     startFileWatcher: watcher.start,
@@ -138,6 +143,32 @@ describe('watch session', () => {
     expect(eventsOf('watch-triggered')[0]!.steps.map((rebuild) => rebuild.reason)).toEqual(['initial', 'initial', 'initial', 'initial']);
     expect(builtSince(0).sort()).toEqual(['app', 'app-builder', 'docs', 'lint']);
     expect(eventsOf('watch-run-summary')[0]).toMatchObject({ run: 1, outcome: 'succeeded', watchedPaths: 7 });
+  });
+
+  it('the first run removes the images it replaces', async () => {
+    // Before the session, the tags named older images.
+    const inspected = new Set<string>();
+    const inspectImage = engine.inspectImage.bind(engine);
+    engine.inspectImage = async (image: string) => {
+      const facts = await inspectImage(image);
+      if (inspected.has(image)) return facts;
+      inspected.add(image);
+      return { ...facts, id: `sha256:before-${image}` };
+    };
+    await start();
+
+    await waitForSummaries(1);
+
+    expect(engine.removedUntaggedImages.sort()).toEqual(['sha256:before-app', 'sha256:before-app-builder', 'sha256:before-docs', 'sha256:before-lint']);
+  });
+
+  it('--keep-all keeps the images the first run replaces', async () => {
+    engine.inspectImage = async (image: string) => ({ id: `sha256:before-${image}`, sizeBytes: 1, layers: [] });
+    await start({ settings: { ...testSettings(), keepAll: true } });
+
+    await waitForSummaries(1);
+
+    expect(engine.removedUntaggedImages).toEqual([]);
   });
 
   it('a source change rebuilds its steps and those downstream, once', async () => {
