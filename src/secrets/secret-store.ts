@@ -57,6 +57,18 @@ function sourceOf(manifest: Manifest, secret: SecretSpec): string {
   return path.resolve(manifest.workDir, secret.value);
 }
 
+/** Returns why a secret file cannot be read, to complete "the file X …". */
+async function describeUnreadable(file: string): Promise<string> {
+  const code = await readFile(file).then(
+    () => undefined,
+    (error: NodeJS.ErrnoException) => error.code,
+  );
+  if (code === 'ENOENT') return 'does not exist';
+  if (code === 'EISDIR') return 'is a folder';
+  if (code === 'EACCES') return 'cannot be read: permission denied';
+  return `cannot be read${code ? ` (${code})` : ''}`;
+}
+
 /** The secrets of one build.yml, read on request. */
 export class SecretStore {
   private readonly registry = new Map<SecretProvider, Map<string, RegisteredSecret>>();
@@ -113,7 +125,7 @@ export class SecretStore {
       for (const secret of byName.values()) {
         const value = await this.readRegistered(secret);
         if (value !== undefined) continue;
-        const problem = secret.type === 'env' ? `the variable ${secret.source} is not set` : `the file ${secret.source} cannot be read`;
+        const problem = secret.type === 'env' ? `the variable ${secret.source} is not set` : `the file ${secret.source} ${await describeUnreadable(secret.source)}`;
         throw new InputError(`secret ${secret.name} of step ${secret.step} (${this.manifest.file}:${secret.line}): ${problem}`, {
           hint: secret.type === 'env' ? `export ${secret.source} before running weld (the env provider adds the ${ENV_SECRET_PREFIX} prefix)` : 'check the path; a relative path starts at the work dir',
         });

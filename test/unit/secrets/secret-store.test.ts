@@ -94,7 +94,8 @@ describe('SecretStore', () => {
 
   it.each([
     { secret: { name: 'token', type: 'env' as const, value: 'UNSET_VARIABLE' }, message: /the variable HABITUS_UNSET_VARIABLE is not set/ },
-    { secret: { name: 'key', type: 'file' as const, value: 'no-such-file' }, message: /the file .*no-such-file cannot be read/ },
+    { secret: { name: 'key', type: 'file' as const, value: 'no-such-file' }, message: /the file .*no-such-file does not exist/ },
+    { secret: { name: 'key', type: 'file' as const, value: '.' }, message: /the file .* is a folder/ },
   ])('check fails before the build for $secret.type secrets that cannot be read', async ({ secret, message }) => {
     const manifest = makeSecretManifest(workDir, { builder: [secret] });
     const store = SecretStore.fromManifest(manifest, { providers: 'file,env', env: {}, redactor: new Redactor() });
