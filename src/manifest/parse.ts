@@ -57,7 +57,12 @@ function toStep(step: ValidStep, workDir: string, positions: SourcePositions): S
   const dockerfile = raw.dockerfile || 'Dockerfile';
 
   const args = Object.fromEntries(Object.entries(raw.args ?? {}).map(([name, value]) => [name, value === null ? '' : String(value)]));
-  const secrets: SecretSpec[] = Object.entries(raw.secrets ?? {}).map(([name, secret]) => ({ name, type: secret.type, value: secret.value }));
+  const secrets: SecretSpec[] = Object.entries(raw.secrets ?? {}).map(([name, secret]) => ({
+    name,
+    type: secret.type,
+    value: secret.value,
+    line: positions.keyLine(['build', 'steps', label, 'secrets', name]),
+  }));
 
   return {
     label,

@@ -19,6 +19,8 @@ export interface SecretSpec {
   type: 'file' | 'env';
   /** File path (for `file`) or variable name (for `env`). */
   value: string;
+  /** 1-based line of the secret's key in build.yml, for messages; the step's line when unknown. */
+  line?: number;
 }
 
 /** One step of build.yml with its defaults filled in and its paths made absolute. */

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { InputError } from '../errors.js';
+import { displayPath } from '../manifest/problems.js';
 import type { Manifest, SecretSpec } from '../manifest/types.js';
 import type { Redactor } from './redact.js';
 
@@ -90,16 +91,16 @@ export class SecretStore {
     for (const step of manifest.steps) {
       for (const secret of step.secrets) {
         if (!allowed.has(secret.type)) {
-          throw new InputError(`secret ${secret.name} of step ${step.label} (${manifest.file}:${step.line}) uses the ${secret.type} provider, which --sec-providers leaves out`, {
+          throw new InputError(`secret \`${secret.name}\` of step \`${step.label}\` (${displayPath(manifest.file)}:${secret.line ?? step.line}) uses the ${secret.type} provider, which --sec-providers leaves out`, {
             hint: `add ${secret.type} to --sec-providers (now "${options.providers}"), or remove the secret`,
           });
         }
         const byName = store.registry.get(secret.type) ?? new Map<string, RegisteredSecret>();
         store.registry.set(secret.type, byName);
-        const registered: RegisteredSecret = { ...secret, step: step.label, line: step.line, source: sourceOf(manifest, secret) };
+        const registered: RegisteredSecret = { ...secret, step: step.label, line: secret.line ?? step.line, source: sourceOf(manifest, secret) };
         const earlier = byName.get(secret.name);
         if (earlier && earlier.source !== registered.source) {
-          throw new InputError(`secret ${secret.type}/${secret.name} is declared by steps ${earlier.step} and ${step.label} with different values (${manifest.file}:${step.line})`, {
+          throw new InputError(`secret ${secret.type}/${secret.name} is declared by steps \`${earlier.step}\` and \`${step.label}\` with different values (${displayPath(manifest.file)}:${registered.line})`, {
             hint: 'the secret server has one name space per provider; give one of the secrets another name',
           });
         }
@@ -126,7 +127,7 @@ export class SecretStore {
         const value = await this.readRegistered(secret);
         if (value !== undefined) continue;
         const problem = secret.type === 'env' ? `the variable ${secret.source} is not set` : `the file ${secret.source} ${await describeUnreadable(secret.source)}`;
-        throw new InputError(`secret ${secret.name} of step ${secret.step} (${this.manifest.file}:${secret.line}): ${problem}`, {
+        throw new InputError(`secret \`${secret.name}\` of step \`${secret.step}\` (${displayPath(this.manifest.file)}:${secret.line}): ${problem}`, {
           hint: secret.type === 'env' ? `export ${secret.source} before running weld (the env provider adds the ${ENV_SECRET_PREFIX} prefix)` : 'check the path; a relative path starts at the work dir',
         });
       }

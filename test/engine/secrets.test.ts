@@ -124,7 +124,8 @@ describe('secrets served while the build runs', () => {
     const run = await runWeld(['-d', dir, '--plain', '--secrets', '--port', String(port)], { env: { HABITUS_WELD_TEST_TOKEN: undefined } });
 
     expect(run.code).toBe(2);
-    expect(run.stderr + run.stdout).toContain('secret api_token of step builder');
+    // The line of the secret itself, not of its step.
+    expect(run.stderr + run.stdout).toMatch(/secret `api_token` of step `builder` \(\S*build\.yml:8\)/);
     expect(run.stderr + run.stdout).toContain('the variable HABITUS_WELD_TEST_TOKEN is not set');
   });
 

@@ -65,7 +65,7 @@ describe('parseManifest on a realistic Habitus build.yml', () => {
       cleanupCommands: ['rm -rf /root/.ssh'],
       command: undefined,
       afterBuildCommand: undefined,
-      secrets: [{ name: 'deploy_key', type: 'file', value: '/home/dev/.ssh/quotes_deploy' }],
+      secrets: [{ name: 'deploy_key', type: 'file', value: '/home/dev/.ssh/quotes_deploy', line: 14 }],
       line: 7,
     });
   });
@@ -197,8 +197,8 @@ describe('parseManifest values', () => {
     const step = stepOf(text);
 
     expect(step.secrets).toEqual([
-      { name: 'id_rsa', type: 'file', value: '/home/dev/.ssh/id_rsa' },
-      { name: 'npm_token', type: 'env', value: 'NPM_TOKEN' },
+      { name: 'id_rsa', type: 'file', value: '/home/dev/.ssh/id_rsa', line: 7 },
+      { name: 'npm_token', type: 'env', value: 'NPM_TOKEN', line: 10 },
     ]);
   });
 

@@ -37,7 +37,7 @@ describe('_env substitution', () => {
     expect(step.args).toEqual({ VERSION: '1.4' });
     expect(step.artifacts).toEqual([{ source: '/build/slim/server', destination: 'out/slim', spec: '/build/slim/server:out/slim' }]);
     expect(step.cleanupCommands).toEqual(['rm -rf /var/cache/go']);
-    expect(step.secrets).toEqual([{ name: 'key', type: 'file', value: '/home/dev/.ssh/id_rsa' }]);
+    expect(step.secrets).toEqual([{ name: 'key', type: 'file', value: '/home/dev/.ssh/id_rsa', line: 16 }]);
   });
 
   test('replaces references in keys, as Habitus does by substituting the raw text', () => {

@@ -78,7 +78,7 @@ describe('SecretStore', () => {
     const create = () => SecretStore.fromManifest(manifest, { providers: 'env', env: {}, redactor: new Redactor() });
 
     expect(create).toThrow(InputError);
-    expect(create).toThrow(/secret id_rsa of step builder .*build\.yml:3\) uses the file provider/);
+    expect(create).toThrow(/secret `id_rsa` of step `builder` \(.*build\.yml:3\) uses the file provider/);
   });
 
   it('rejects one name declared twice with different sources', () => {
@@ -89,7 +89,7 @@ describe('SecretStore', () => {
 
     const create = () => SecretStore.fromManifest(manifest, { providers: 'env', env: {}, redactor: new Redactor() });
 
-    expect(create).toThrow(/secret env\/token is declared by steps a and b with different values/);
+    expect(create).toThrow(/secret env\/token is declared by steps `a` and `b` with different values/);
   });
 
   it.each([
