@@ -69,7 +69,7 @@ export async function planBuild(manifest: Manifest, options: PlanOptions = {}): 
     const dockerfileLabel = relativeLabel(manifest.workDir, step.dockerfilePath);
     const where = `step \`${step.label}\` (${buildFileName}:${step.line})`;
     checkInstructions(original, dockerfileLabel, where);
-    if (step.target) checkTarget(text, step.target, dockerfileLabel, where);
+    if (step.target) checkTarget(text, step.target, dockerfileLabel, `step \`${step.label}\` (${buildFileName}:${step.targetLine ?? step.line})`);
 
     const fromSteps = new Map<string, string>();
     for (const from of listFromImages(text)) {

@@ -75,6 +75,7 @@ function toStep(step: ValidStep, workDir: string, positions: SourcePositions): S
     artifacts: (raw.artifacts ?? []).map(parseValidArtifact),
     dependsOn: raw.depends_on ?? [],
     target: raw.target || undefined,
+    ...(raw.target ? { targetLine: positions.keyLine(['build', 'steps', label, 'target']) } : {}),
     noCache: raw.no_cache ?? false,
     cleanupCommands: raw.cleanup?.commands ?? [],
     command: raw.command || undefined,

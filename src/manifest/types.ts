@@ -45,6 +45,8 @@ export interface Step {
   dependsOn: string[];
   /** Dockerfile stage to stop at (`target`). */
   target?: string;
+  /** 1-based line of the `target` key in build.yml, for messages. */
+  targetLine?: number;
   /** Build without the layer cache (`no_cache`). */
   noCache: boolean;
   /** Commands run in a container of the built image before it is squashed (`cleanup.commands`). */

@@ -202,6 +202,15 @@ describe('parseManifest values', () => {
     ]);
   });
 
+  test('target keeps the line of its key', () => {
+    const text = ['build:', '  version: 2016-03-14', '  steps:', '    app:', '      name: app', '      target: runtime', ''].join('\n');
+
+    const step = stepOf(text);
+
+    expect(step.target).toBe('runtime');
+    expect(step.targetLine).toBe(6);
+  });
+
   test('cleanup commands keep their order', () => {
     const text = 'build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: app\n      cleanup:\n        commands:\n          - rm -rf /root/.ssh\n          - rm /tmp/token\n';
 
