@@ -3,7 +3,7 @@
 
 /**
  * Whether debug output is on. It lives on globalThis so that the copy of this module
- * in the separately bundled console (see bundle.mjs) sees the same setting.
+ * in the separately bundled console (see bundle.mjs) reads the same setting.
  */
 interface DebugState {
   enabled: boolean;

@@ -13,7 +13,7 @@ const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 /** A registry host name with an optional port, such as `registry.example:5000` or `localhost`. */
 const DOMAIN = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
-/** The longest repository name the engine accepts (NameTotalLengthMax in distribution/reference). */
+/** Maximum length of a repository name (NameTotalLengthMax in distribution/reference). */
 const MAX_NAME_LENGTH = 255;
 
 const NAME_HINT = 'write lowercase letters, digits and `.`, `_` or `-` between them, with an optional registry host, `/` paths and `:tag`, e.g. `registry.example:5000/team/app:1.0`';

@@ -83,7 +83,7 @@ export function formatPercent(percent: number): string {
  */
 export function formatSavings(finalImage: FinalImage, savings: Savings): string {
   const sizes = `${finalImage.image} ${formatBytes(finalImage.sizeBytes)} · ${savings.againstStep} ${formatBytes(savings.againstSizeBytes)}`;
-  // Both images on one base with a small artifact: `1.0× smaller (0.0 % saved)` says nothing.
+  // Both images on one base with a small artifact: `1.0× smaller (0.0 % saved)` carries no information.
   if (Math.abs(savings.percentSaved) < 0.05) return `${sizes} · the same size`;
   if (savings.ratio >= 1) {
     return `${sizes} · ${formatRatio(savings.ratio)} smaller (${formatPercent(savings.percentSaved)} saved)`;

@@ -194,8 +194,10 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
       for (const savings of image.savings) write(RUN_PREFIX, formatSavings(image, savings));
     }
 
-    // Every failed step, not only the first, so that --keep-going shows each cause.
-    const errors = failures.length > 0 ? failures : event.error ? [event.error] : [];
+    // Every failed step, not only the first, so that --keep-going shows each cause. A run
+    // that failed outside any step has only the run's error.
+    let errors: Array<EventError & { step?: string }> = failures;
+    if (errors.length === 0 && event.error) errors = [event.error];
     for (const error of errors) {
       const label = error.step;
       const tail = label ? (logs.get(label) ?? []) : [];

@@ -148,7 +148,7 @@ describe('step image removal', () => {
     expect(run.code).toBe(0);
     expect(await exists(`${prefix}-${name}-app`)).toBe(true);
     expect(await exists(`${prefix}-${name}-base`)).toBe(baseKept);
-    // The plain output says what was removed.
+    // The plain output names what was removed.
     expect(run.stdout.includes(`removed the step image ${prefix}-${name}-base`)).toBe(!baseKept);
     const leftovers = await imagesMadeBy(marker);
     expect(leftovers.length > 0).toBe(parentsKept);
