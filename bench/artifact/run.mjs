@@ -3,8 +3,10 @@
 // Run `npm run build` first, then `node bench/artifact/run.mjs`. Needs a Docker engine
 // with busybox:1.35 and the docker CLI (DOCKER_CLI overrides its path).
 //
-// Each side runs BENCH_RUNS times (3 unless set; keep it odd for a true median),
-// alternating. weld's copy runs in a child process so that its peak RSS is its own.
+// Each side runs BENCH_RUNS times (3 unless set; keep it odd for a true median) after
+// one untimed warm-up, alternating, with the side that goes first swapping every run.
+// `sync` runs before each copy, so that none pays for writing back what came before.
+// weld's copy runs in a child process so that its peak RSS is its own.
 // Its time is measured inside that process around
 // copyFromImage (container create, archive stream, extraction, container removal).
 // The baseline is the same work through the CLI: `docker create`, `docker cp`,
@@ -106,6 +108,15 @@ async function runDockerCp(destinationDir) {
   return { ms: performance.now() - start };
 }
 
+/**
+ * Writes dirty pages out before a timed copy, so that no copy pays for writing back the
+ * image layer or an earlier copy (the first copy after the build was the slowest of
+ * each side before this).
+ */
+async function settleDisk() {
+  await execFileAsync('sync');
+}
+
 async function checkCopied(destinationDir) {
   const copied = await stat(path.join(destinationDir, path.basename(SOURCE_PATH)));
   if (copied.size !== FILE_BYTES) throw new Error(`copied ${copied.size} bytes, expected ${FILE_BYTES}`);
@@ -124,25 +135,35 @@ async function main() {
 
     const weldRuns = [];
     const dockerRuns = [];
-    for (let run = 1; run <= RUNS_PER_SIDE; run += 1) {
-      const weldDir = path.join(tempDir, `weld-${run}`);
-      const weld = await runWeld(weldDir);
-      await checkCopied(weldDir);
-      await rm(weldDir, { recursive: true, force: true });
-      weldRuns.push(weld);
-      log(
-        `run ${run} weld:      ${(weld.ms / 1000).toFixed(2)} s in copyFromImage (${(weld.wallMs / 1000).toFixed(2)} s with node start, ${(weld.cpuMs / 1000).toFixed(2)} s CPU), ` +
-          `peak RSS ${(weld.maxRssKiB / 1024).toFixed(1)} MiB (${(weld.rssBeforeKiB / 1024).toFixed(1)} MiB before the copy), ${weld.progressCalls} progress calls`,
-      );
-
-      const dockerDir = path.join(tempDir, `docker-${run}`);
-      // `docker cp` copies into a folder only when it exists; otherwise it names the file after it.
-      await mkdir(dockerDir);
-      const baseline = await runDockerCp(dockerDir);
-      await checkCopied(dockerDir);
-      await rm(dockerDir, { recursive: true, force: true });
-      dockerRuns.push(baseline);
-      log(`run ${run} docker cp: ${(baseline.ms / 1000).toFixed(2)} s (create + cp + rm)`);
+    // Run 0 of each side is a warm-up, left out of the medians.
+    for (let run = 0; run <= RUNS_PER_SIDE; run += 1) {
+      const label = run === 0 ? 'warm-up' : `run ${run}`;
+      const runWeldSide = async () => {
+        const weldDir = path.join(tempDir, `weld-${run}`);
+        await settleDisk();
+        const weld = await runWeld(weldDir);
+        await checkCopied(weldDir);
+        await rm(weldDir, { recursive: true, force: true });
+        if (run > 0) weldRuns.push(weld);
+        log(
+          `${label} weld:      ${(weld.ms / 1000).toFixed(2)} s in copyFromImage (${(weld.wallMs / 1000).toFixed(2)} s with node start, ${(weld.cpuMs / 1000).toFixed(2)} s CPU), ` +
+            `peak RSS ${(weld.maxRssKiB / 1024).toFixed(1)} MiB (${(weld.rssBeforeKiB / 1024).toFixed(1)} MiB before the copy), ${weld.progressCalls} progress calls`,
+        );
+      };
+      const runDockerSide = async () => {
+        const dockerDir = path.join(tempDir, `docker-${run}`);
+        // `docker cp` copies into a folder only when it exists; otherwise it names the file after it.
+        await mkdir(dockerDir);
+        await settleDisk();
+        const baseline = await runDockerCp(dockerDir);
+        await checkCopied(dockerDir);
+        await rm(dockerDir, { recursive: true, force: true });
+        if (run > 0) dockerRuns.push(baseline);
+        log(`${label} docker cp: ${(baseline.ms / 1000).toFixed(2)} s (create + cp + rm)`);
+      };
+      // The side that goes first swaps every run, so that neither always follows the other.
+      const sides = run % 2 === 1 ? [runWeldSide, runDockerSide] : [runDockerSide, runWeldSide];
+      for (const side of sides) await side();
     }
 
     const weldMedianMs = median(weldRuns.map((run) => run.ms));
