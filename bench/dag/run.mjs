@@ -14,7 +14,8 @@
 // `docker build --no-cache` (DOCKER_BUILDKIT=0, the classic builder weld uses).
 // For comparison, each run is followed by the same graph with the docker CLI, as a
 // script would run it (a beside b, then c), timed from the first spawn to the last exit.
-// The last line printed is the median wall time over the critical path.
+// One untimed run of each side comes first. The last line printed is the median wall
+// time over the critical path.
 
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -128,6 +129,13 @@ async function main() {
     log(`weld ${path.relative(process.cwd(), weldBin)}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(2)}`);
     log(`graph: a (${STEPS.a.seconds} s) beside b (${STEPS.b.seconds} s) → c (${STEPS.c.seconds} s); critical path ${formatSeconds(CRITICAL_PATH_MS)}`);
 
+    // One untimed run of each side first: the first run after a while paid for a cold
+    // page cache and, after a rebuild of weld, for writing its code cache.
+    const warmUp = await runWeld(dir, 'build.yml', logFile);
+    await ledger.record(...Object.keys(STEPS).map(imageOf));
+    const warmUpCli = await runCliGraph(dir, logFile, ledger);
+    log(`  warm-up, not counted: weld ${formatSeconds(warmUp.ms)}, the docker CLI ${formatSeconds(warmUpCli)}`);
+
     const wallTimes = [];
     const cliTimes = [];
     for (let run = 1; run <= RUNS; run += 1) {
@@ -169,7 +177,7 @@ async function main() {
     await rm(dir, { recursive: true, force: true });
     for (const item of leftBehind) log(`left behind: ${item}`);
   }
-  log(`ratio dag ${ratio.toFixed(2)}× over the ${CRITICAL_PATH_MS / 1000} s critical path (target ≤ ${TARGET_RATIO}×)`);
+  log(`ratio dag ${ratio.toFixed(3)}× over the ${CRITICAL_PATH_MS / 1000} s critical path (target ≤ ${TARGET_RATIO}×)`);
 }
 
 await main();
