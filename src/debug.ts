@@ -7,6 +7,8 @@
  */
 interface DebugState {
   enabled: boolean;
+  /** Applied to each line before it is written; secrets set it to redact their values. */
+  filter?: (line: string) => string;
 }
 
 const STATE_KEY = Symbol.for('weld.debug');
@@ -16,6 +18,14 @@ const state: DebugState = (shared[STATE_KEY] ??= { enabled: process.env.WELD_DEB
 /** Turns debug output on or off. */
 export function setDebug(on: boolean): void {
   state.enabled = on;
+}
+
+/**
+ * Passes every later debug line through `filter` before it is written, so that secret
+ * values known to the redactor stay out of stderr too. Undefined removes the filter.
+ */
+export function setDebugFilter(filter: ((line: string) => string) | undefined): void {
+  state.filter = filter;
 }
 
 /** Returns whether `--debug` is on. */
@@ -29,5 +39,6 @@ export function debug(scope: string, message: string, ...details: unknown[]): vo
   const rest = details.map((detail) => (typeof detail === 'string' ? detail : JSON.stringify(detail))).join(' ');
   // Milliseconds since the process started, to show where the time goes.
   const elapsed = Math.round(performance.now());
-  process.stderr.write(`debug ${elapsed}ms ${scope}: ${message}${rest ? ' ' + rest : ''}\n`);
+  const line = `debug ${elapsed}ms ${scope}: ${message}${rest ? ' ' + rest : ''}`;
+  process.stderr.write(`${state.filter ? state.filter(line) : line}\n`);
 }

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 
 import type { EventSink } from '../build/events.js';
-import { debug } from '../debug.js';
+import { debug, setDebugFilter } from '../debug.js';
 import type { Manifest } from '../manifest/types.js';
 import { createRedactingSink, Redactor } from './redact.js';
 import { startSecretServer, type SecretServer, type SecretServerCredentials } from './secret-server.js';
@@ -63,6 +63,7 @@ function resolveCredentials(flags: SecretFlags): SecretServerCredentials | undef
  */
 export async function startSecrets(manifest: Manifest, flags: SecretFlags, env: Record<string, string | undefined>, version: string): Promise<SecretsSetup> {
   const redactor = new Redactor();
+  setDebugFilter((line) => redactor.redact(line));
   const store = SecretStore.fromManifest(manifest, { providers: flags.secProviders, env, redactor });
   const redactEvents = (sink: EventSink): EventSink => createRedactingSink(sink, redactor);
   if (!flags.secrets) return { network: flags.network, redactEvents, close: async () => {} };

@@ -2,9 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import type { BuildEvent } from '../../../src/build/events.js';
+import { debug, setDebug, setDebugFilter } from '../../../src/debug.js';
 import { startSecrets, type SecretFlags, type SecretsSetup } from '../../../src/secrets/start-secrets.js';
 import { makeSecretManifest } from './secrets-fixture.js';
 
@@ -76,6 +77,26 @@ describe('startSecrets', () => {
     expect(setup.buildArgs?.habitus_user).toBe('habitus');
     expect(password.length).toBeGreaterThanOrEqual(20);
     expect(events[0]).toMatchObject({ line: 'pw=*** token=***' });
+  });
+
+  it('redacts the secret values and the password from --debug lines as well', async () => {
+    const written: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    setDebug(true);
+    try {
+      setup = await startSecrets(manifest(), { ...baseFlags, authenticationSecretServer: true }, { HABITUS_TOKEN: 'value-1234' }, '1.0.0');
+      debug('test', `build args: token=value-1234 password=${setup.buildArgs!.habitus_password}`);
+    } finally {
+      setDebug(false);
+      setDebugFilter(undefined);
+      write.mockRestore();
+    }
+
+    const line = written.find((text) => text.includes('test: build args'));
+    expect(line).toMatch(/build args: token=\*\*\* password=\*\*\*\n$/);
   });
 
   it('with auth, uses the user and password the flags give', async () => {
