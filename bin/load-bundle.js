@@ -7,18 +7,23 @@
 // first line names the bundle's size and mtime: V8 itself checks only the source length,
 // so a rebuilt bundle of the same length would otherwise run stale code. The file is
 // written at exit when it was missing or rejected, through a temp file and a rename.
+// The line ends with the bundle's path, so that writing a cache also removes the caches
+// of bundles that no longer exist (removed clones and trial copies).
 // NODE_DISABLE_COMPILE_CACHE=1 turns the cache off, as it does on Node 22. Any problem
 // with the cache only costs the time it would have saved.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 
-const CACHE_FORMAT = 'weld-compile-cache 1';
+const CACHE_FORMAT = 'weld-compile-cache 2';
+const CACHE_SUFFIX = '.cache';
+/** Bytes read from a cache file to find its first line (paths are at most 4096 bytes on Linux). */
+const HEADER_BYTES = 8192;
 
 function trace(message) {
   if (process.env.WELD_DEBUG === '1') process.stderr.write(`debug ${Math.round(performance.now())}ms compile-cache: ${message}\n`);
@@ -27,7 +32,41 @@ function trace(message) {
 function cacheFileFor(bundlePath) {
   const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   const name = createHash('sha256').update(bundlePath).digest('hex').slice(0, 16);
-  return path.join(cacheHome, 'weld', `${name}.cache`);
+  return path.join(cacheHome, 'weld', `${name}${CACHE_SUFFIX}`);
+}
+
+/** Returns the bundle path on the first line of a cache file, or undefined when the line is not of this format. */
+function bundlePathOf(cacheFile) {
+  const header = Buffer.alloc(HEADER_BYTES);
+  let length;
+  const fd = openSync(cacheFile, 'r');
+  try {
+    length = readSync(fd, header, 0, HEADER_BYTES, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const line = header.subarray(0, length).toString('utf8').split('\n', 1)[0];
+  // The format, size, mtime and Node version, then the path, which may contain spaces.
+  const fields = line.split(' ');
+  if (`${fields[0]} ${fields[1]}` !== CACHE_FORMAT || fields.length < 6) return undefined;
+  return fields.slice(5).join(' ');
+}
+
+/** Removes the cache files beside `cacheFile` whose bundle is gone or whose format is older. */
+function pruneCaches(cacheFile) {
+  const folder = path.dirname(cacheFile);
+  for (const name of readdirSync(folder)) {
+    const other = path.join(folder, name);
+    if (!name.endsWith(CACHE_SUFFIX) || other === cacheFile) continue;
+    try {
+      const bundlePath = bundlePathOf(other);
+      if (bundlePath !== undefined && existsSync(bundlePath)) continue;
+      unlinkSync(other);
+      trace(`removed ${other}`);
+    } catch (error) {
+      trace(`could not check ${other}: ${error.message}`);
+    }
+  }
 }
 
 /** Returns the cached data stored for this bundle version, or undefined. */
@@ -57,6 +96,12 @@ function writeCache(cacheFile, version, data) {
     } catch {
       // The temp file was never made.
     }
+    return;
+  }
+  try {
+    pruneCaches(cacheFile);
+  } catch (error) {
+    trace(`could not list the caches beside ${cacheFile}: ${error.message}`);
   }
 }
 
@@ -74,7 +119,7 @@ export function loadBundle(bundlePath = fileURLToPath(new URL('../dist/bundle/we
   if (useCache) {
     const { size, mtimeMs } = statSync(bundlePath);
     cacheFile = cacheFileFor(bundlePath);
-    version = `${CACHE_FORMAT} ${size} ${mtimeMs} ${process.version}`;
+    version = `${CACHE_FORMAT} ${size} ${mtimeMs} ${process.version} ${bundlePath}`;
     cachedData = readCache(cacheFile, version);
   }
 

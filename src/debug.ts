@@ -7,7 +7,7 @@
  */
 interface DebugState {
   enabled: boolean;
-  /** Applied to each line before it is written; secrets set it to redact their values. */
+  /** Function applied to each line before it is written, which secrets set to redact their values. */
   filter?: (line: string) => string;
 }
 

@@ -3,7 +3,7 @@
 // a child process, because the cache is written when the process exits.
 
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,7 +74,8 @@ describe('loadBundle', () => {
     expect(files).toHaveLength(1);
     const content = await readFile(path.join(cacheHome, 'weld', files[0]!));
     const header = content.subarray(0, content.indexOf(10)).toString();
-    expect(header).toMatch(new RegExp(`^weld-compile-cache 1 \\d+ [\\d.]+ ${process.version.replace(/\./g, '\\.')}$`));
+    const { size, mtimeMs } = await stat(bundlePath);
+    expect(header).toBe(`weld-compile-cache 2 ${size} ${mtimeMs} ${process.version} ${bundlePath}`);
 
     const second = await load();
     expect(second.stdout).toBe('first console');
@@ -106,6 +107,27 @@ describe('loadBundle', () => {
 
     expect(rejected.stdout).toBe('first console');
     expect(rejected.trace).toEqual(['cache rejected:', 'wrote']);
+    expect((await load()).trace).toEqual(['cache used:']);
+  });
+
+  test('writing a cache removes the caches of bundles that are gone and of the older format', async () => {
+    const folder = path.join(cacheHome, 'weld');
+    await mkdir(folder, { recursive: true });
+    const otherBundle = path.join(dir, 'other clone', 'weld.cjs');
+    await mkdir(path.dirname(otherBundle));
+    await writeFile(otherBundle, bundleSource('other'));
+    const header = (bundle: string) => `weld-compile-cache 2 10 20 ${process.version} ${bundle}\n`;
+    await writeFile(path.join(folder, 'kept.cache'), header(otherBundle) + 'data');
+    await writeFile(path.join(folder, 'gone.cache'), header(path.join(dir, 'removed', 'weld.cjs')) + 'data');
+    await writeFile(path.join(folder, 'old-format.cache'), `weld-compile-cache 1 10 20 ${process.version}\ndata`);
+    await writeFile(path.join(folder, 'notes.txt'), 'not a cache');
+
+    const first = await load();
+
+    expect(first.trace).toEqual(['no cache for', 'wrote', 'removed', 'removed']);
+    const files = await cacheFiles();
+    expect(files).toHaveLength(3);
+    expect(files).toEqual(expect.arrayContaining(['kept.cache', 'notes.txt']));
     expect((await load()).trace).toEqual(['cache used:']);
   });
 
