@@ -6,23 +6,37 @@
 
 import { debug } from '../debug.js';
 import { CancelledError, WeldError } from '../errors.js';
+import type { Layer } from './events.js';
 import type { PlannedStep } from './plan.js';
 import { announceRunning, containerLabels, type PhaseContext } from './post-build.js';
 import type { StepSettings } from './run-step.js';
 import { splitCommand } from './split-command.js';
 
+/** History entry of a metadata instruction that the build finishing a squash applies. */
+const SQUASH_INSTRUCTION_ENTRY = /#\(nop\)\s+(STOPSIGNAL|SHELL|ONBUILD)\b/;
+
+/**
+ * Returns whether a history, newest first, is that of a squash: the oldest entry is the
+ * import, which records no instruction, and any newer ones are the 0 B STOPSIGNAL,
+ * SHELL and ONBUILD entries of the build that sets what the import cannot.
+ */
+function isSquashHistory(layers: Layer[]): boolean {
+  const oldest = layers.at(-1);
+  if (!oldest || oldest.createdBy !== '') return false;
+  return layers.slice(0, -1).every((layer) => layer.sizeBytes === 0 && SQUASH_INSTRUCTION_ENTRY.test(layer.createdBy));
+}
+
 /**
  * Returns the id of the image the step's name points to when it is a squash of an
- * earlier run: one layer, whose history records no instruction. Each squash makes a new
- * image even when every instruction came from the cache, so without removing the old
- * one a watch session would leave one untagged image behind per rebuild.
+ * earlier run. Each squash makes a new image even when every instruction came from the
+ * cache, so without removing the old one a watch session would leave one untagged image
+ * behind per rebuild.
  */
 export async function findPreviousSquash(planned: PlannedStep, settings: StepSettings): Promise<string | undefined> {
   if (planned.step.cleanupCommands.length === 0 || settings.cleanup === false) return undefined;
   try {
     const facts = await settings.engine.inspectImage(planned.image);
-    const isSquash = facts.layers.length === 1 && facts.layers[0]!.createdBy === '';
-    return isSquash ? facts.id : undefined;
+    return isSquashHistory(facts.layers) ? facts.id : undefined;
   } catch {
     // No image of that name yet.
     return undefined;
@@ -121,9 +135,6 @@ export async function cleanUpImage(context: PhaseContext): Promise<void> {
     }
 
     const squashed = await settings.engine.squashContainer({ containerId: containerId!, configFrom: context.builtImageId, tag: planned.image }, signal);
-    if (squashed.droppedSettings.length > 0) {
-      context.log('cleanup', `warning: the squashed image lost ${squashed.droppedSettings.join(' and ')}, which the engine's import API does not accept`);
-    }
     squashedId = squashed.imageId;
     context.log('cleanup', `squashed ${planned.image} into one layer (${squashed.imageId.slice(7, 19)})`);
   } finally {

@@ -142,11 +142,6 @@ export interface SquashRequest {
 /** Outcome of a squash. */
 export interface SquashResult {
   imageId: string;
-  /**
-   * Settings of `configFrom` the new image could not keep, as Dockerfile keywords
-   * (`STOPSIGNAL`, `SHELL`): the engine's import API does not accept them.
-   */
-  droppedSettings: string[];
 }
 
 export interface Engine {

@@ -12,6 +12,7 @@ import { extract } from 'tar-stream';
 
 import { connectDocker } from '../../src/engine/docker/connect.js';
 import { DockerEngine } from '../../src/engine/docker/docker-engine.js';
+import { applySquashInstructions } from '../../src/engine/docker/squash-instructions.js';
 import type { ContainerOutput } from '../../src/engine/engine.js';
 import { CancelledError, EngineError } from '../../src/errors.js';
 import { docker, listContainerIds, makeProject, parseEvents, runWeld, uniqueSuffix } from './helpers.js';
@@ -34,11 +35,28 @@ const configDockerfile = [
   'WORKDIR /srv/app',
   'USER 1000:1000',
   'HEALTHCHECK --interval=7s --retries=2 CMD ["true"]',
+  // The import API rejects STOPSIGNAL and SHELL, and a build on top of an image runs
+  // its ONBUILD triggers, so these three go through the build that follows the import.
   'STOPSIGNAL SIGINT',
+  'SHELL ["/bin/sh", "-ec"]',
+  'ONBUILD RUN echo "triggered \\$HOME"',
   'ENTRYPOINT ["/bin/sh", "-c"]',
   'CMD ["echo hi"]',
   '',
 ].join('\n');
+
+/** Config keys a squash must keep, as `docker image inspect` shows them. */
+const keptConfigKeys = ['Env', 'Labels', 'ExposedPorts', 'Volumes', 'WorkingDir', 'User', 'Healthcheck', 'StopSignal', 'Shell', 'OnBuild', 'Entrypoint', 'Cmd'];
+
+/** Returns `.Config` of an image, as `docker image inspect` prints it. */
+async function inspectConfig(image: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await docker('image', 'inspect', '--format', '{{json .Config}}', image)) as Record<string, unknown>;
+}
+
+/** Returns the number of filesystem layers of an image (`RootFS.Layers`). */
+async function countRootfsLayers(image: string): Promise<number> {
+  return (JSON.parse(await docker('image', 'inspect', '--format', '{{json .RootFS.Layers}}', image)) as string[]).length;
+}
 
 beforeAll(async () => {
   await docker('version', '--format', '{{.Server.Version}}');
@@ -154,7 +172,7 @@ describe('DockerEngine container runs', () => {
 describe('DockerEngine squash', () => {
   it('makes a one-layer image without the removed file and with the configuration kept', async () => {
     const image = await buildImage('config', configDockerfile);
-    const original = JSON.parse(await docker('image', 'inspect', '--format', '{{json .Config}}', image)) as Record<string, unknown>;
+    const original = await inspectConfig(image);
     const signal = new AbortController().signal;
     const exit = await engine.runContainer({ image, argv: ['rm', '/scratch/removable.txt'], labels, keep: true, network: 'none' }, () => {}, signal);
     expect(exit.exitCode).toBe(0);
@@ -166,14 +184,106 @@ describe('DockerEngine squash', () => {
       await engine.removeContainer(exit.containerId);
     }
 
-    const squashed = JSON.parse(await docker('image', 'inspect', '--format', '{{json .Config}}', `${prefix}-squashed:1`)) as Record<string, unknown>;
-    for (const key of ['Env', 'Labels', 'ExposedPorts', 'Volumes', 'WorkingDir', 'User', 'Healthcheck', 'Entrypoint', 'Cmd']) {
+    const squashedImage = `${prefix}-squashed:1`;
+    const squashed = await inspectConfig(squashedImage);
+    for (const key of keptConfigKeys) {
       expect(squashed[key], key).toEqual(original[key]);
     }
-    expect(result.droppedSettings).toEqual(['STOPSIGNAL']);
-    expect(await docker('history', '-q', `${prefix}-squashed:1`)).toBe(result.imageId.slice(7, 19));
-    const listing = await docker('run', '--rm', '--entrypoint', 'ls', `${prefix}-squashed:1`, '/scratch');
+    expect(squashed.StopSignal).toBe('SIGINT');
+    expect(squashed.OnBuild).toEqual(['RUN echo "triggered \\$HOME"']);
+    expect(await docker('image', 'inspect', '--format', '{{.Id}}', squashedImage)).toBe(result.imageId);
+    expect(await countRootfsLayers(squashedImage)).toBe(1);
+
+    // Newest first: the build's 0 B metadata entries, then the import, which keeps the squash comment.
+    const history = (await docker('history', '--no-trunc', '--format', '{{.ID}}|{{.Size}}|{{.Comment}}', squashedImage)).split('\n').map((line) => line.split('|'));
+    expect(history[0]![0]).toBe(result.imageId);
+    expect(history.slice(0, -1).map((entry) => entry[1])).toEqual(history.slice(0, -1).map(() => '0B'));
+    expect(history.at(-1)![2]).toBe('weld: squashed after cleanup.commands');
+    const importedId = history.at(-1)![0]!;
+    expect(await docker('images', '-q', '--no-trunc', '--filter', 'dangling=true')).not.toContain(importedId);
+
+    const listing = await docker('run', '--rm', '--entrypoint', 'ls', squashedImage, '/scratch');
     expect(listing).toBe('');
+  });
+
+  it('imports alone without STOPSIGNAL or SHELL', async () => {
+    const image = await buildImage('plain-config', ['FROM busybox:1.35', 'ENV KEPT=yes', 'ONBUILD RUN echo trigger', 'CMD ["true"]', ''].join('\n'));
+    const signal = new AbortController().signal;
+    const exit = await engine.runContainer({ image, argv: ['true'], labels, keep: true, network: 'none' }, () => {}, signal);
+
+    let result;
+    try {
+      result = await engine.squashContainer({ containerId: exit.containerId, configFrom: image, tag: `${prefix}-plain-squashed:1` }, signal);
+    } finally {
+      await engine.removeContainer(exit.containerId);
+    }
+
+    expect(await docker('history', '-q', '--no-trunc', `${prefix}-plain-squashed:1`)).toBe(result.imageId);
+    const squashed = await inspectConfig(`${prefix}-plain-squashed:1`);
+    expect(squashed.OnBuild).toEqual(['RUN echo trigger']);
+    expect(squashed.Env).toContain('KEPT=yes');
+  });
+
+  it('leaves nothing behind when cancelled', async () => {
+    // The marker travels in ENV into every image and container the squash makes, so
+    // that its leftovers are distinguished from what other clients of the engine make.
+    const marker = `WELD_CANCEL_TEST=${suffix}`;
+    const image = await buildImage('cancel', ['FROM busybox:1.35', `ENV ${marker}`, 'STOPSIGNAL SIGQUIT', 'SHELL ["/bin/sh", "-ec"]', ''].join('\n'));
+    const imagesBefore = new Set((await docker('images', '-a', '-q', '--no-trunc')).split('\n'));
+    const exit = await engine.runContainer({ image, argv: ['true'], labels, keep: true, network: 'none' }, () => {}, new AbortController().signal);
+
+    // The engine reports the finished import as an event; aborting then cancels the
+    // build that follows it. An import by another client may abort earlier, during
+    // the export or the import, which must leave nothing behind either.
+    const controller = new AbortController();
+    const since = (Date.now() / 1000).toFixed(3);
+    const events = spawn('docker', ['events', '--since', since, '--filter', 'type=image', '--filter', 'event=import', '--format', '{{.ID}}'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    events.stdout.once('data', () => controller.abort());
+    let outcome: unknown;
+    try {
+      outcome = await engine
+        .squashContainer({ containerId: exit.containerId, configFrom: image, tag: `${prefix}-cancelled:1` }, controller.signal)
+        .catch((error: unknown) => error);
+    } finally {
+      events.kill();
+      await engine.removeContainer(exit.containerId);
+    }
+
+    expect(outcome).toBeInstanceOf(CancelledError);
+    await expect(docker('image', 'inspect', `${prefix}-cancelled:1`)).rejects.toThrow(/No such image/);
+    const newImages = (await docker('images', '-a', '-q', '--no-trunc')).split('\n').filter((id) => id !== '' && !imagesBefore.has(id));
+    for (const id of newImages) {
+      const env = await docker('image', 'inspect', '--format', '{{json .Config.Env}}', id).catch(() => '');
+      expect(env, `image ${id} was made by the cancelled squash`).not.toContain(marker);
+    }
+    for (const id of await listContainerIds()) {
+      const env = await docker('container', 'inspect', '--format', '{{json .Config.Env}}', id).catch(() => '');
+      expect(env, `container ${id} was made by the cancelled squash`).not.toContain(marker);
+    }
+  });
+
+  it('names the tag when the settings build fails', async () => {
+    const signal = new AbortController().signal;
+    const exit = await engine.runContainer({ image: 'busybox:1.35', argv: ['true'], labels, keep: true, network: 'none' }, () => {}, signal);
+    let importedId: string;
+    try {
+      importedId = await engine.commitContainer(exit.containerId, signal);
+    } finally {
+      await engine.removeContainer(exit.containerId);
+    }
+    const connection = connectDocker({ env: process.env });
+
+    // The engine accepts no such signal, so the build FROM the untagged image fails.
+    const failure = await applySquashInstructions(connection.docker, connection.endpoint, { importedId, instructions: ['STOPSIGNAL SIGWELD'], tag: `${prefix}-invalid:1` }, signal).catch(
+      (error: unknown) => error,
+    );
+
+    expect(failure).toBeInstanceOf(EngineError);
+    expect((failure as EngineError).message).toMatch(/^setting STOPSIGNAL on the squashed image weld-test-habitus-\w+-invalid:1 failed: .*SIGWELD/);
+    expect((failure as EngineError).hint).toMatch(/--debug/);
+    expect((failure as EngineError).hint).toMatch(/--no-cleanup/);
+    await expect(docker('image', 'inspect', importedId)).rejects.toThrow(/No such image/);
+    await expect(docker('image', 'inspect', `${prefix}-invalid:1`)).rejects.toThrow(/No such image/);
   });
 
   it('commits a stopped container into an image that has its changes', async () => {
@@ -263,6 +373,39 @@ describe('cleanup.commands in a weld run', () => {
     expect(run.code).toBe(0);
     expect(await docker('image', 'inspect', '--format', '{{.Id}}', image)).not.toBe(firstSquash);
     await expect(docker('image', 'inspect', firstSquash)).rejects.toThrow(/No such image/);
+  });
+
+  it('keeps STOPSIGNAL and SHELL in one layer', async () => {
+    const settingsDockerfile = dockerfile.replace('CMD', 'STOPSIGNAL SIGQUIT\nSHELL ["/bin/sh", "-ec"]\nCMD');
+    const project = await makeProject({ Dockerfile: settingsDockerfile, 'build.yml': buildFile('settings', ['rm -rf /root/.ssh']) });
+    createdDirs.push(project);
+    const image = `${prefix}-settings:latest`;
+
+    const run = await runWeld(['-d', project, '--json']);
+
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const config = await inspectConfig(image);
+    expect(config.StopSignal).toBe('SIGQUIT');
+    expect(config.Shell).toEqual(['/bin/sh', '-ec']);
+    expect(config.Env).toContain('GREETING=hello world');
+    expect(await countRootfsLayers(image)).toBe(1);
+    expect(entriesContaining(await saveImage(image), marker)).toEqual([]);
+    expect(await docker('run', '--rm', image)).toBe('kept');
+    const cleanupLines = parseEvents(run.stdout).flatMap((event) => (event.type === 'step-log' && event.source === 'cleanup' ? [event.line] : []));
+    expect(cleanupLines.filter((line) => line.startsWith('warning'))).toEqual([]);
+    expect(cleanupLines.at(-1)).toMatch(/^squashed weld-test-habitus-\w+-settings into one layer \([0-9a-f]{12}\)$/);
+
+    // A second run recognises the first squash, whose history now has the build's
+    // entries too, and removes it with the import it was built on.
+    const firstSquash = await docker('image', 'inspect', '--format', '{{.Id}}', image);
+    const firstImport = (await docker('history', '-q', '--no-trunc', image)).split('\n').at(-1)!;
+    const rerun = await runWeld(['-d', project, '--plain']);
+
+    expect(rerun.code).toBe(0);
+    expect(await docker('image', 'inspect', '--format', '{{.Id}}', image)).not.toBe(firstSquash);
+    await expect(docker('image', 'inspect', firstSquash)).rejects.toThrow(/No such image/);
+    await expect(docker('image', 'inspect', firstImport)).rejects.toThrow(/No such image/);
   });
 
   it('with --no-cleanup keeps the file, which the same scan finds', async () => {

@@ -14,8 +14,11 @@ import { BuildStreamDecoder, type BuildFailure } from './build-stream.js';
 import { ByteCounter } from './byte-counter.js';
 import { statusCodeOf, engineMessageOf, toConnectionError } from './engine-errors.js';
 
+/** A build request whose context is packed already, so its context folder and Dockerfile content go unread. */
+export type PackedBuildRequest = Omit<BuildRequest, 'contextDir' | 'dockerfileContent'>;
+
 /** Returns the query of `POST /build`. Unset options are left out rather than sent empty. */
-function toBuildOptions(request: BuildRequest, dockerfile: string): Dockerode.ImageBuildOptions {
+function toBuildOptions(request: PackedBuildRequest, dockerfile: string): Dockerode.ImageBuildOptions {
   const options: Dockerode.ImageBuildOptions = {
     t: request.tag,
     dockerfile,
@@ -43,7 +46,7 @@ function toFailureError(failure: BuildFailure, tag: string): EngineError {
   return new EngineError(message, { instruction: failure.instruction });
 }
 
-function toRequestError(error: unknown, request: BuildRequest, endpoint: string): WeldError {
+function toRequestError(error: unknown, request: PackedBuildRequest, endpoint: string): WeldError {
   const { tag } = request;
   const connectionError = toConnectionError(error, endpoint);
   if (connectionError) return connectionError;
@@ -69,35 +72,26 @@ function toRequestError(error: unknown, request: BuildRequest, endpoint: string)
 }
 
 /**
- * Builds `request` on the engine, streaming its output to `onOutput`.
- *
- * Aborting `signal` closes the connection, which makes the engine cancel the build. The
- * promise then removes the build's intermediate containers before it rejects with a
- * `CancelledError`. A failed build rejects with an `EngineError` naming the failed
- * instruction; its containers are removed by the engine when `forceRm` is set.
+ * Sends a packed context to `POST /build` with the classic builder and decodes the
+ * engine's stream into `onOutput`. Aborting `signal` closes the connection, which makes
+ * the engine cancel the build, and removes the build's intermediate containers before
+ * the promise rejects with a `CancelledError`. A Dockerfile the engine cannot parse
+ * rejects with an `InputError` naming `request.dockerfilePath`, and a failed build
+ * with an `EngineError`.
  */
-export async function buildImage(
+export async function sendBuildContext(
   docker: Dockerode,
   endpoint: string,
-  request: BuildRequest,
+  request: PackedBuildRequest,
+  packed: PackedContext,
   onOutput: (output: BuildOutput) => void,
   signal: AbortSignal,
 ): Promise<BuildResult> {
-  if (signal.aborted) throw new CancelledError(`build of ${request.tag} cancelled`);
-  const startedAtMs = Date.now();
-
-  let packed: PackedContext;
-  try {
-    packed = await packContext({
-      contextDir: request.contextDir,
-      dockerfilePath: request.dockerfilePath,
-      dockerfileContent: request.dockerfileContent,
-      signal,
-    });
-  } catch (error) {
-    if (signal.aborted) throw new CancelledError(`build of ${request.tag} cancelled`);
-    throw error;
+  if (signal.aborted) {
+    packed.stream.destroy();
+    throw new CancelledError(`build of ${request.tag} cancelled`);
   }
+  const startedAtMs = Date.now();
   const counter = new ByteCounter((bytes) => onOutput({ kind: 'context', bytes }));
   let contextError: Error | undefined;
   pipeline(packed.stream, counter, (error) => {
@@ -136,4 +130,36 @@ export async function buildImage(
     });
   }
   return { imageId: decoder.imageId };
+}
+
+/**
+ * Builds `request` on the engine, streaming its output to `onOutput`.
+ *
+ * Aborting `signal` closes the connection, which makes the engine cancel the build. The
+ * promise then removes the build's intermediate containers before it rejects with a
+ * `CancelledError`. A failed build rejects with an `EngineError` naming the failed
+ * instruction; its containers are removed by the engine when `forceRm` is set.
+ */
+export async function buildImage(
+  docker: Dockerode,
+  endpoint: string,
+  request: BuildRequest,
+  onOutput: (output: BuildOutput) => void,
+  signal: AbortSignal,
+): Promise<BuildResult> {
+  if (signal.aborted) throw new CancelledError(`build of ${request.tag} cancelled`);
+
+  let packed: PackedContext;
+  try {
+    packed = await packContext({
+      contextDir: request.contextDir,
+      dockerfilePath: request.dockerfilePath,
+      dockerfileContent: request.dockerfileContent,
+      signal,
+    });
+  } catch (error) {
+    if (signal.aborted) throw new CancelledError(`build of ${request.tag} cancelled`);
+    throw error;
+  }
+  return sendBuildContext(docker, endpoint, request, packed, onOutput, signal);
 }

@@ -2,6 +2,8 @@
 // (`GET /containers/{id}/export`) and stream it straight into the import API
 // (`POST /images/create?fromSrc=-`). The import starts from an empty configuration, so
 // the source image's settings travel as `changes`, Dockerfile lines the engine applies.
+// The import rejects STOPSIGNAL and SHELL, so when the source image has either, a
+// classic build FROM the imported image sets them (see squash-instructions.ts).
 // Nothing is written to disk and nothing needs root on the host.
 
 import type { IncomingMessage } from 'node:http';
@@ -11,8 +13,9 @@ import type Dockerode from 'dockerode';
 import { CancelledError, EngineError } from '../../errors.js';
 import type { SquashRequest, SquashResult } from '../engine.js';
 import { engineMessageOf, statusCodeOf, toEngineError } from './engine-errors.js';
+import { applySquashInstructions } from './squash-instructions.js';
 
-/** The parts of an image's configuration that `changes` can carry, as `GET /images/{name}/json` returns them. */
+/** The parts of an image's configuration that a squash keeps, as `GET /images/{name}/json` returns them. */
 export interface ImageConfig {
   Env?: string[] | null;
   Cmd?: string[] | null;
@@ -26,6 +29,17 @@ export interface ImageConfig {
   Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number } | null;
   StopSignal?: string;
   Shell?: string[] | null;
+}
+
+/** Configuration of a squashed image, split between the import and a build after it. */
+export interface SquashSettings {
+  /** Dockerfile lines the import API applies (its `changes`). */
+  importChanges: string[];
+  /**
+   * Instructions for a classic build FROM the imported image, for what the import
+   * rejects. Empty when the import carries every setting and no build is needed.
+   */
+  buildInstructions: string[];
 }
 
 /** History comment of the squashed layer, shown by `docker history`. */
@@ -70,40 +84,43 @@ function healthcheckChange(healthcheck: NonNullable<ImageConfig['Healthcheck']>)
 }
 
 /**
- * Returns the import `changes` that give a new image the configuration `config`, and
- * the settings no change can carry. The engine (20.10) accepts CMD, ENTRYPOINT, ENV,
- * EXPOSE, HEALTHCHECK, LABEL, ONBUILD, USER, VOLUME and WORKDIR; it rejects STOPSIGNAL
- * and SHELL.
+ * Splits `config` into import changes and build instructions. The engine's import API
+ * (20.10) accepts CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, USER,
+ * VOLUME and WORKDIR, and rejects STOPSIGNAL and SHELL, which therefore become build
+ * instructions. A build FROM an image runs that image's ONBUILD triggers and does not
+ * keep them, so when there is a build, the ONBUILD lines go to the build too.
  */
-export function toImportChanges(config: ImageConfig): { changes: string[]; dropped: string[] } {
-  const changes: string[] = [];
-  const dropped: string[] = [];
+export function toSquashSettings(config: ImageConfig): SquashSettings {
+  const importChanges: string[] = [];
+  const buildInstructions: string[] = [];
+
+  if (config.StopSignal) buildInstructions.push(`STOPSIGNAL ${escapeBare(config.StopSignal)}`);
+  // SHELL takes only the JSON form.
+  if (config.Shell && config.Shell.length > 0) buildInstructions.push(`SHELL ${JSON.stringify(config.Shell)}`);
+  const onBuildTarget = buildInstructions.length > 0 ? buildInstructions : importChanges;
 
   for (const entry of config.Env ?? []) {
     const equals = entry.indexOf('=');
     const name = equals < 0 ? entry : entry.slice(0, equals);
     const value = equals < 0 ? '' : entry.slice(equals + 1);
-    changes.push(`ENV ${name}=${quoteWord(value)}`);
+    importChanges.push(`ENV ${name}=${quoteWord(value)}`);
   }
   const labels = Object.entries(config.Labels ?? {});
-  if (labels.length > 0) changes.push(`LABEL ${labels.map(([key, value]) => `${quoteWord(key)}=${quoteWord(value)}`).join(' ')}`);
+  if (labels.length > 0) importChanges.push(`LABEL ${labels.map(([key, value]) => `${quoteWord(key)}=${quoteWord(value)}`).join(' ')}`);
   const ports = Object.keys(config.ExposedPorts ?? {});
-  if (ports.length > 0) changes.push(`EXPOSE ${ports.join(' ')}`);
+  if (ports.length > 0) importChanges.push(`EXPOSE ${ports.join(' ')}`);
   const volumes = Object.keys(config.Volumes ?? {});
-  if (volumes.length > 0) changes.push(`VOLUME ${JSON.stringify(volumes)}`);
-  if (config.WorkingDir) changes.push(`WORKDIR ${escapeBare(config.WorkingDir)}`);
-  if (config.User) changes.push(`USER ${escapeBare(config.User)}`);
-  for (const trigger of config.OnBuild ?? []) changes.push(`ONBUILD ${trigger}`);
+  if (volumes.length > 0) importChanges.push(`VOLUME ${JSON.stringify(volumes)}`);
+  if (config.WorkingDir) importChanges.push(`WORKDIR ${escapeBare(config.WorkingDir)}`);
+  if (config.User) importChanges.push(`USER ${escapeBare(config.User)}`);
+  for (const trigger of config.OnBuild ?? []) onBuildTarget.push(`ONBUILD ${trigger}`);
   const healthcheck = config.Healthcheck ? healthcheckChange(config.Healthcheck) : undefined;
-  if (healthcheck) changes.push(healthcheck);
+  if (healthcheck) importChanges.push(healthcheck);
 
   // ENTRYPOINT before CMD: an ENTRYPOINT line resets a CMD set before it.
-  if (config.Entrypoint && config.Entrypoint.length > 0) changes.push(`ENTRYPOINT ${JSON.stringify(config.Entrypoint)}`);
-  if (config.Cmd && config.Cmd.length > 0) changes.push(`CMD ${JSON.stringify(config.Cmd)}`);
-
-  if (config.StopSignal) dropped.push('STOPSIGNAL');
-  if (config.Shell && config.Shell.length > 0) dropped.push('SHELL');
-  return { changes, dropped };
+  if (config.Entrypoint && config.Entrypoint.length > 0) importChanges.push(`ENTRYPOINT ${JSON.stringify(config.Entrypoint)}`);
+  if (config.Cmd && config.Cmd.length > 0) importChanges.push(`CMD ${JSON.stringify(config.Cmd)}`);
+  return { importChanges, buildInstructions };
 }
 
 /** Reads the import API's JSON stream and returns the new image id, or throws the error it reports. */
@@ -138,29 +155,21 @@ async function readImageConfig(docker: Dockerode, endpoint: string, image: strin
 }
 
 /**
- * Squashes the filesystem of `request.containerId` into a one-layer image tagged
- * `request.tag`, with the configuration of `request.configFrom`. Whatever the
- * container deleted is absent from the result, because the layer is the container's
- * filesystem as it is, not a stack of changes.
+ * Streams the export of `request.containerId` into the import API and returns the new
+ * image's id. The image is tagged `request.tag` when `tagged` is set, else untagged.
  */
-export async function squashContainer(docker: Dockerode, endpoint: string, request: SquashRequest, signal: AbortSignal): Promise<SquashResult> {
-  if (signal.aborted) throw new CancelledError(`squash of ${request.tag} cancelled`);
-  const config = await readImageConfig(docker, endpoint, request.configFrom);
-  const { changes, dropped } = toImportChanges(config);
+async function importContainer(docker: Dockerode, request: SquashRequest, changes: string[], tagged: boolean, signal: AbortSignal): Promise<string> {
   const { repository, tag } = splitTag(request.tag);
-
   let exported: IncomingMessage | undefined;
   try {
     exported = (await docker.getContainer(request.containerId).export({ abortSignal: signal })) as IncomingMessage;
     const response = (await docker.importImage(exported, {
-      repo: repository,
-      tag,
+      ...(tagged ? { repo: repository, tag } : {}),
       changes,
       message: SQUASH_MESSAGE,
       abortSignal: signal,
     } as object)) as IncomingMessage;
-    const imageId = await readImportResult(response, request.tag);
-    return { imageId, droppedSettings: dropped };
+    return await readImportResult(response, request.tag);
   } catch (error) {
     if (signal.aborted) throw new CancelledError(`squash of ${request.tag} cancelled`);
     if (error instanceof EngineError) throw error;
@@ -171,6 +180,26 @@ export async function squashContainer(docker: Dockerode, endpoint: string, reque
   } finally {
     exported?.destroy();
   }
+}
+
+/**
+ * Squashes the filesystem of `request.containerId` into a one-layer image tagged
+ * `request.tag`, with the configuration of `request.configFrom`. Whatever the
+ * container deleted is absent from the result, because the layer is the container's
+ * filesystem as it is, not a stack of changes. When a build must follow the import,
+ * the import stays untagged, so that the tag only ever names the finished image.
+ */
+export async function squashContainer(docker: Dockerode, endpoint: string, request: SquashRequest, signal: AbortSignal): Promise<SquashResult> {
+  if (signal.aborted) throw new CancelledError(`squash of ${request.tag} cancelled`);
+  const config = await readImageConfig(docker, endpoint, request.configFrom);
+  const { importChanges, buildInstructions } = toSquashSettings(config);
+  const needsBuild = buildInstructions.length > 0;
+
+  const importedId = await importContainer(docker, request, importChanges, !needsBuild, signal);
+  if (!needsBuild) return { imageId: importedId };
+
+  const imageId = await applySquashInstructions(docker, endpoint, { importedId, instructions: buildInstructions, tag: request.tag }, signal);
+  return { imageId };
 }
 
 /** Commits a stopped container into an untagged image and returns its id. */

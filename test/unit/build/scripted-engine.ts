@@ -116,7 +116,7 @@ export class ScriptedEngine implements Engine {
 
   async squashContainer(request: SquashRequest) {
     this.squashes.push(request);
-    return { imageId: `sha256:squashed-${request.tag}`, droppedSettings: [] };
+    return { imageId: `sha256:squashed-${request.tag}` };
   }
 
   async removeContainer(containerId: string) {
