@@ -43,6 +43,17 @@ const rewrites = [
     replace: [["require('tar-fs')", "{ pack: (...args) => require('tar-fs').pack(...args) }"]],
   },
   {
+    // At exit, restore-cursor shows the cursor that Ink hid on stdout by writing to
+    // stderr, even when stderr is a file (`weld 2>err`). Write to a terminal only.
+    file: /restore-cursor[\\/]index\.js$/,
+    replace: [
+      [
+        "process.stderr.write('\\u001B[?25h');",
+        "(process.stderr.isTTY ? process.stderr : process.stdout.isTTY ? process.stdout : undefined)?.write('\\u001B[?25h');",
+      ],
+    ],
+  },
+  {
     // The ssh transport, for ssh:// engines only.
     file: /docker-modem[\\/]lib[\\/]modem\.js$/,
     replace: [["require('./ssh')", "((...args) => require('./ssh')(...args))"]],

@@ -90,13 +90,14 @@ interface TerminalRun {
  * Starts weld on `project` in a new tmux session of COLUMNS×ROWS. The shell writes
  * weld's exit code to a file and then sleeps, so that the pane stays to be read.
  */
-async function startInTerminal(project: string, extraArgs: string[] = []): Promise<TerminalRun> {
+async function startInTerminal(project: string, extraArgs: string[] = [], stderrFile?: string): Promise<TerminalRun> {
   sessionCount++;
   const session = `${PREFIX}${uid}-${sessionCount}`;
   socket = path.join(scratchDir, `${session}.sock`);
   const codeFile = path.join(scratchDir, `${session}.code`);
   const weld = [process.execPath, weldBin, '-d', project, '--uid', uid, ...extraArgs].map(quoteShell).join(' ');
-  const command = `env -u CI -u CONTINUOUS_INTEGRATION ${weld}; echo $? > ${quoteShell(codeFile)}; exec sleep 3600`;
+  const redirect = stderrFile === undefined ? '' : ` 2> ${quoteShell(stderrFile)}`;
+  const command = `env -u CI -u CONTINUOUS_INTEGRATION ${weld}${redirect}; echo $? > ${quoteShell(codeFile)}; exec sleep 3600`;
 
   await tmux(socket, 'new-session', '-d', '-x', String(COLUMNS), '-y', String(ROWS), '-s', session, '-c', repoRoot, command);
   return { socket, session, codeFile };
@@ -198,6 +199,21 @@ describe('console in a tmux terminal', () => {
     expect(screen).not.toContain('q cancel');
     // -J joined lines the terminal wrapped, so a longer line means the layout overflowed.
     expect(lines.filter((line) => line.length > COLUMNS)).toEqual([]);
+  });
+
+  it('writes no escape codes to a stderr redirected to a file', async () => {
+    const project = await makeProject({
+      'Dockerfile': 'FROM busybox:1.35\nRUN echo quick\n',
+      'build.yml': buildYml({ quick: { name: `${PREFIX}quick`, dockerfile: 'Dockerfile' } }),
+    });
+    const stderrFile = path.join(scratchDir, 'stderr.txt');
+
+    const run = await startInTerminal(project, [], stderrFile);
+    const code = await waitForExitCode(run);
+    const screen = await captureWhen(run, /^succeeded in/m);
+
+    expect(code, screen).toBe(0);
+    expect(JSON.stringify(await readFile(stderrFile, 'utf8'))).toBe('""');
   });
 
   it('shows the failed step, its log tail and the error, exit 1', async () => {
