@@ -101,7 +101,7 @@ export async function planBuild(manifest: Manifest, options: PlanOptions = {}): 
       return applyUid(target.name, options.uid);
     });
 
-    for (const dependency of step.dependsOn) edges.push({ from: step.label, to: dependency, reason: 'depends_on', at: `${buildFileName}:${step.line}` });
+    for (const dependency of step.dependsOn) edges.push({ from: step.label, to: dependency, reason: 'depends_on', at: `${buildFileName}:${step.dependsOnLines?.get(dependency) ?? step.line}` });
     for (const [dependency, at] of fromSteps) edges.push({ from: step.label, to: dependency, reason: 'FROM', at });
 
     steps.set(step.label, {

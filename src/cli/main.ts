@@ -5,35 +5,23 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { CommanderError } from 'commander';
-
 import { planBuild } from '../build/plan.js';
 import { runBuild, type RunBuildOptions } from '../build/run-build.js';
 import { debug, setDebug } from '../debug.js';
 import { DockerEngine } from '../engine/docker/docker-engine.js';
 import type { EngineInfo } from '../engine/engine.js';
 import { ExitCode, InputError, type ExitCodeValue } from '../errors.js';
-import { loadManifest } from '../manifest/load.js';
+import { DEFAULT_BUILD_FILE, loadManifest } from '../manifest/load.js';
 import { writeErrorEvent } from '../report/json-reporter.js';
 import { startSecrets, type SecretsSetup } from '../secrets/start-secrets.js';
 import type { WatchSession } from '../watch/watch-session.js';
 import { chooseReporterKind, createReporter, preloadConsole } from './choose-reporter.js';
-import { parseArguments, type CliOptions } from './options.js';
+import { isHelpOrVersion, parseArguments, type CliOptions } from './options.js';
 import { printError } from './print-error.js';
 
 function readVersion(): string {
   const packageJson = new URL('../../package.json', import.meta.url);
   return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
-}
-
-/** Parses a docker-style memory size (`512m`, `2g`, `1048576`) into bytes. */
-export function parseMemory(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$/i.exec(value.trim());
-  if (!match) {
-    throw new InputError(`--docker-memory: invalid size "${value}"`, { hint: 'write a number of bytes or use a unit: 512m, 2g' });
-  }
-  const units: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-  return Math.round(Number(match[1]) * units[match[2]!.toLowerCase()]!);
 }
 
 /** Habitus log levels at which weld prints no build output, as `--suppress` does. */
@@ -59,7 +47,7 @@ export function resolvePaths(options: Pick<CliOptions, 'file' | 'workdir'>, cwd:
   const workDir = path.resolve(cwd, options.workdir ?? '.');
   // Habitus looks for the default build.yml in the work dir, and for any other
   // -f value relative to the current dir.
-  const file = options.file === 'build.yml' ? path.join(workDir, 'build.yml') : path.resolve(cwd, options.file);
+  const file = options.file === DEFAULT_BUILD_FILE ? path.join(workDir, DEFAULT_BUILD_FILE) : path.resolve(cwd, options.file);
   return { file, workDir };
 }
 
@@ -83,10 +71,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
   try {
     options = parseArguments(argv, version);
   } catch (error) {
-    if (error instanceof CommanderError) {
-      const shown = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help';
-      return shown ? ExitCode.ok : ExitCode.badInput;
-    }
+    if (isHelpOrVersion(error)) return ExitCode.ok;
     printError(error);
     return ExitCode.badInput;
   }
@@ -131,7 +116,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
   engineCheck.catch(() => undefined);
 
   try {
-    const manifest = await loadManifest({ file, workDir, env });
+    const manifest = await loadManifest({ file, workDir, env, fileArgument: options.file });
     const plan = await planBuild(manifest, { uid: options.uid, buildArgs: options.build });
     debug('cli', `planned ${plan.graph.labels.length} steps from ${file}`);
 
@@ -170,13 +155,14 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       forceRm: options.forceRm ?? options.rm !== false,
       network: options.network,
       suppress: options.suppress,
-      memoryBytes: options.dockerMemory ? parseMemory(options.dockerMemory) : undefined,
+      // 0 and '' set no limit, as the engine's defaults do.
+      memoryBytes: options.dockerMemory || undefined,
       cpuShares: options.dockerCpuShares,
-      cpusetCpus: options.dockerCpusetCpus,
+      cpusetCpus: options.dockerCpusetCpus || undefined,
       ...toHabitusSettings(options, secrets),
     };
     if (options.watch) {
-      const reloadPlan = async () => planBuild(await loadManifest({ file, workDir, env }), { uid: options.uid, buildArgs: options.build });
+      const reloadPlan = async () => planBuild(await loadManifest({ file, workDir, env, fileArgument: options.file }), { uid: options.uid, buildArgs: options.build });
       // Loaded here so that a single build does not load chokidar.
       const { runWatch } = await import('../watch/run-watch.js');
       const code = await runWatch({

@@ -1,10 +1,22 @@
 // Command-line arguments: weld's own flags and every flag Habitus has, in both
 // spellings (`--no-cache` and Go-style `-no-cache`, `-rm=false`).
 
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 
 import { InputError } from '../errors.js';
+import { DEFAULT_BUILD_FILE } from '../manifest/load.js';
 import { closestMatch } from '../manifest/suggest.js';
+import {
+  CPU_SHARES_RANGE,
+  PARALLEL_RANGE,
+  parseCpuset,
+  parseKeyValue,
+  parseMemory,
+  parseWholeNumber,
+  POLL_RANGE,
+  PORT_RANGE,
+} from './option-values.js';
+import { toUsageError } from './usage-error.js';
 
 /** The parsed command line. */
 export interface CliOptions {
@@ -35,7 +47,8 @@ export interface CliOptions {
   tlsVerify: boolean;
   level: string;
   pretty: boolean;
-  dockerMemory?: string;
+  /** `--docker-memory` in bytes; 0 sets no limit. */
+  dockerMemory?: number;
   dockerCpusetCpus?: string;
   dockerCpuShares?: number;
   forceRmi: boolean;
@@ -57,25 +70,6 @@ export interface CliOptions {
 /** Log levels Habitus accepts for `--level`. */
 const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical'];
 
-function parseKeyValue(flag: string) {
-  return (value: string, previous: Record<string, string> = {}): Record<string, string> => {
-    const equals = value.indexOf('=');
-    if (equals <= 0) throw new InvalidArgumentError(`expected NAME=VALUE for ${flag}, got "${value}"`);
-    return { ...previous, [value.slice(0, equals)]: value.slice(equals + 1) };
-  };
-}
-
-function parseCount(flag: string, minimum: number) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    // Number('') is 0, which would pass for an empty value.
-    if (value.trim() === '' || !Number.isInteger(parsed) || parsed < minimum) {
-      throw new InvalidArgumentError(`${flag} takes a whole number of at least ${minimum}, got "${value}"`);
-    }
-    return parsed;
-  };
-}
-
 /** Creates the commander program with every flag and its help group. */
 export function createProgram(version: string): Command {
   const program = new Command('weld')
@@ -90,7 +84,7 @@ export function createProgram(version: string): Command {
   };
 
   group('Input:', [
-    new Option('-f, --file <path>', 'build file').default('build.yml'),
+    new Option('-f, --file <path>', 'build file; build.yml is read in the work dir, any other relative path from the current dir').default(DEFAULT_BUILD_FILE),
     new Option('-d, --workdir <dir>', 'work dir that contexts and artifacts are relative to (default: the current dir)'),
     new Option('--env <NAME=VALUE>', 'value for _env(NAME) in build.yml; once any is given, only these are used (repeatable)')
       .argParser(parseKeyValue('--env'))
@@ -109,11 +103,11 @@ export function createProgram(version: string): Command {
   ]);
 
   group('Running:', [
-    new Option('--parallel <n>', 'maximum steps building at once (0: no cap)').argParser(parseCount('--parallel', 0)).default(0, 'no cap'),
+    new Option('--parallel <n>', 'maximum steps building at once (0: no cap)').argParser(parseWholeNumber('--parallel', PARALLEL_RANGE)).default(0, 'no cap'),
     new Option('--keep-going', 'after a failure, let independent steps finish'),
     new Option('--watch', 'rebuild what a change to sources, Dockerfiles or build.yml affects'),
     new Option('--poll [ms]', 'with --watch, poll for changes every ms milliseconds (bind mounts, network drives)')
-      .argParser(parseCount('--poll', 50)),
+      .argParser(parseWholeNumber('--poll', POLL_RANGE)),
     new Option('--keep-artifacts', 'leave the copied artifacts in place after the run'),
   ]);
 
@@ -124,9 +118,9 @@ export function createProgram(version: string): Command {
     new Option('--no-force-rm', 'keep the container of a failed instruction for debugging (Habitus: -force-rm=false)'),
     new Option('--suppress', 'print no build output, only progress and results'),
     new Option('--network <mode>', 'network mode for RUN instructions (host, none, or a network name)'),
-    new Option('--docker-memory <bytes>', 'memory limit for RUN containers, e.g. 512m'),
-    new Option('--docker-cpuset-cpus <cpus>', 'CPUs RUN containers may use, e.g. 0-1'),
-    new Option('--docker-cpu-shares <n>', 'relative CPU weight of RUN containers').argParser(parseCount('--docker-cpu-shares', 0)),
+    new Option('--docker-memory <bytes>', 'memory limit for RUN containers, e.g. 512m; at least 6m, or 0 for no limit').argParser(parseMemory),
+    new Option('--docker-cpuset-cpus <cpus>', 'CPUs RUN containers may use, e.g. 0-1').argParser(parseCpuset),
+    new Option('--docker-cpu-shares <n>', 'relative CPU weight of RUN containers, up to 262144').argParser(parseWholeNumber('--docker-cpu-shares', CPU_SHARES_RANGE)),
   ]);
 
   group('Docker engine:', [
@@ -148,7 +142,7 @@ export function createProgram(version: string): Command {
     new Option('--secrets', 'serve the secrets of build.yml while steps build; builds then use the host network and get habitus_host and habitus_port build args'),
     new Option('--sec-providers <list>', 'secret providers allowed, comma separated').default('file,env'),
     new Option('--binding <address>', 'address the secret server listens on').default('127.0.0.1'),
-    new Option('--port <port>', 'port of the secret server').argParser(parseCount('--port', 1)).default(8080),
+    new Option('--port <port>', 'port of the secret server, from 1 to 65535').argParser(parseWholeNumber('--port', PORT_RANGE)).default(8080),
     new Option('--authentication-secret-server', 'require basic auth on the secret server'),
     new Option('--user-secret-server <user>', 'basic auth user of the secret server (default: habitus)'),
     new Option('--password-secret-server <password>', 'basic auth password of the secret server (default: a random one for each run)'),
@@ -259,12 +253,29 @@ export function normalizeArguments(argv: string[], program: Command): string[] {
   return result;
 }
 
-/** Parses the command line; commander prints help or version and exits by itself. */
-export function parseArguments(argv: string[], version: string): CliOptions {
+/** Codes of the CommanderErrors that end parsing after printing help or the version, which is no error. */
+const OUTPUT_CODES = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version']);
+
+/** Returns whether parseArguments threw `error` after printing help or the version. */
+export function isHelpOrVersion(error: unknown): boolean {
+  return error instanceof CommanderError && OUTPUT_CODES.has(error.code);
+}
+
+/**
+ * Parses the command line. Help and the version are printed by commander, which then throws
+ * a CommanderError with one of OUTPUT_CODES; every bad argument throws an InputError.
+ */
+export function parseArguments(argv: string[], version: string, cwd = process.cwd()): CliOptions {
   const program = createProgram(version);
   program.exitOverride();
-  program.configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  program.parse(normalizeArguments(argv, program), { from: 'user' });
+  // commander's own error lines are replaced by the InputError that toUsageError returns.
+  program.configureOutput({ writeErr: (text) => process.stderr.write(text), outputError: () => undefined });
+  try {
+    program.parse(normalizeArguments(argv, program), { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError && !isHelpOrVersion(error)) throw toUsageError(error, program, cwd);
+    throw error;
+  }
   const options = program.opts() as Omit<CliOptions, 'pretty'> & { pretty: boolean | string };
 
   // Switches carry no default, so that --help does not list `(default: false)` for each.

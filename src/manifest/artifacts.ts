@@ -1,5 +1,7 @@
 // Artifact specs: `/path/in/image` or `/path/in/image:destination`.
 
+import path from 'node:path';
+
 import type { ArtifactSpec } from './types.js';
 
 /** Why a spec was rejected: what is wrong with it and what to write instead. */
@@ -12,7 +14,8 @@ export interface ArtifactSpecError {
 /**
  * Parses one entry of `artifacts`. Habitus splits on `:` and ignores every part after the
  * second. Here more than one `:` is an error, because the dropped part was meant for
- * something. The destination is a folder relative to the work dir, `.` when left out.
+ * something. The destination is a folder relative to the work dir, `.` when left out, and
+ * must not lead out of it after normalisation (`../out`, `a/../../out`).
  */
 export function parseArtifactSpec(spec: string): ArtifactSpec | ArtifactSpecError {
   const parts = spec.split(':');
@@ -37,6 +40,17 @@ export function parseArtifactSpec(spec: string): ArtifactSpec | ArtifactSpecErro
     return {
       reason: `has an absolute destination \`${destination}\``,
       hint: `write a folder relative to the work dir, e.g. \`${source}:${destination.replace(/^\/+/, '') || '.'}\``,
+    };
+  }
+
+  // The run removes the artifact folders it created when it ends, so a destination outside
+  // the work dir could remove a folder that belongs to something else.
+  const normalized = path.normalize(destination === '' ? '.' : destination);
+  if (normalized === '..' || normalized.startsWith(`..${path.sep}`)) {
+    const inside = normalized.split(path.sep).filter((segment) => segment !== '..').join(path.sep) || '.';
+    return {
+      reason: `has a destination \`${destination}\` outside the work dir`,
+      hint: `weld writes artifacts only inside the work dir, which \`-d\` sets; write a folder relative to it, e.g. \`${source}:${inside}\``,
     };
   }
 

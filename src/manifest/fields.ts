@@ -28,7 +28,7 @@ const FIELD_SPECS: Readonly<Record<string, FieldSpec>> = {
   'build.steps.*.depends_on': { expected: 'a list of step labels', hint: 'write `depends_on: [label]`, or one `- label` line per step' },
   'build.steps.*.depends_on.[]': { expected: 'a step label', hint: 'write the label of another step (its key under `steps`)' },
   'build.steps.*.target': { expected: 'a string', hint: 'write the name of a stage in the Dockerfile, e.g. `target: build`' },
-  'build.steps.*.no_cache': { expected: '`true` or `false`', hint: 'write `no_cache: true` or `no_cache: false`' },
+  'build.steps.*.no_cache': { expected: '`true` or `false`', hint: 'write `no_cache: true` or `no_cache: false` (`yes`/`no` and `on`/`off` work too)' },
   'build.steps.*.cleanup': { expected: 'a mapping with `commands`', hint: 'write `cleanup:` with `commands:` and a list of commands indented under it' },
   'build.steps.*.cleanup.commands': { expected: 'a list of commands', hint: 'write one `- command` line per cleanup command under `commands:`' },
   'build.steps.*.cleanup.commands.[]': { expected: 'a string', hint: 'write the command on one line, quoted if it contains `: `' },

@@ -49,6 +49,15 @@ function parseValidArtifact(spec: string): ArtifactSpec {
   return result;
 }
 
+/** Returns the line of each `depends_on` entry by the label it names; the first entry wins. */
+function dependencyLines(label: string, dependsOn: readonly string[], positions: SourcePositions): Map<string, number> {
+  const lines = new Map<string, number>();
+  dependsOn.forEach((dependency, index) => {
+    if (!lines.has(dependency)) lines.set(dependency, positions.valueLine(['build', 'steps', label, 'depends_on', index]));
+  });
+  return lines;
+}
+
 function toStep(step: ValidStep, workDir: string, positions: SourcePositions): Step {
   const { raw, label } = step;
   // An empty string counts as absent, as in Habitus, where `context: ""` means the work dir.
@@ -74,6 +83,7 @@ function toStep(step: ValidStep, workDir: string, positions: SourcePositions): S
     args,
     artifacts: (raw.artifacts ?? []).map(parseValidArtifact),
     dependsOn: raw.depends_on ?? [],
+    dependsOnLines: dependencyLines(label, raw.depends_on ?? [], positions),
     target: raw.target || undefined,
     ...(raw.target ? { targetLine: positions.keyLine(['build', 'steps', label, 'target']) } : {}),
     noCache: raw.no_cache ?? false,

@@ -6,16 +6,17 @@ import { InputError } from '../errors.js';
 import { SourcePositions, trackPositions } from './positions.js';
 
 /** js-yaml's built-in scalar types; js-yaml 4 exports them, but @types/js-yaml 4 does not declare them. */
-export const yamlTypes = (yaml as unknown as { types: Record<'null' | 'bool' | 'merge', yaml.Type> }).types;
+export const yamlTypes = (yaml as unknown as { types: Record<'null' | 'merge', yaml.Type> }).types;
 
 /**
  * Habitus decodes build.yml with Go's yaml.v2 into string fields, which keep a scalar's text
- * as written: `version: 2016-03-14` stays a string and `1.10` stays `1.10`. This schema does
- * the same, because it resolves only null, booleans and merge keys and reads every other
- * scalar as a string. js-yaml's default schema would turn the version into a Date.
+ * as written: `version: 2016-03-14` stays a string, `1.10` stays `1.10` and `yes` stays `yes`.
+ * This schema does the same, because it resolves only null and merge keys and reads every
+ * other scalar as a string. js-yaml's default schema would turn the version into a Date.
+ * The schema of build.yml turns the boolean words into booleans for its boolean keys.
  */
 export const MANIFEST_SCHEMA = yaml.FAILSAFE_SCHEMA.extend({
-  implicit: [yamlTypes.null, yamlTypes.bool, yamlTypes.merge],
+  implicit: [yamlTypes.null, yamlTypes.merge],
 });
 
 /** build.yml as loaded: the value and where each part of it sits in the text. */

@@ -13,10 +13,23 @@ export type ManifestVersion = (typeof SUPPORTED_VERSIONS)[number];
 export const SECRETS_VERSION: ManifestVersion = '2016-03-14';
 
 /**
- * A scalar read as text. The YAML schema leaves numbers as strings already; booleans are
- * turned back into text because Habitus decodes them into string fields as written.
+ * The scalars that Go's yaml.v2 (v2.4.0, resolve.go), which Habitus reads build.yml with,
+ * resolves to booleans: the YAML 1.1 words. yaml.v2 takes them unquoted for a boolean field,
+ * and keeps their text as written in a string field.
  */
-const text = z.union([z.string(), z.boolean()]).transform(String);
+export const YAML_BOOLEANS: ReadonlyMap<string, boolean> = new Map([
+  ...['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON'].map((word) => [word, true] as const),
+  ...['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'].map((word) => [word, false] as const),
+]);
+
+/** A scalar read as text; the YAML schema of build.yml reads every scalar but null as a string. */
+const text = z.string();
+
+/**
+ * A boolean key: one of the YAML_BOOLEANS words. yaml.v2 rejects a quoted word here, but the
+ * YAML schema keeps no quoting, so weld accepts the words quoted too.
+ */
+const flag = z.preprocess((value) => (typeof value === 'string' ? (YAML_BOOLEANS.get(value) ?? value) : value), z.boolean());
 
 /** An optional scalar; null (a key with no value) counts as absent, as in Habitus. */
 const optionalText = text.nullish();
@@ -36,11 +49,11 @@ export const stepSchema = z.strictObject({
   name: text,
   dockerfile: optionalText,
   context: optionalText,
-  args: z.record(z.string(), z.union([z.string(), z.boolean(), z.null()])).nullish(),
+  args: z.record(z.string(), z.string().nullable()).nullish(),
   artifacts: textList,
   depends_on: textList,
   target: optionalText,
-  no_cache: z.boolean().nullish(),
+  no_cache: flag.nullish(),
   cleanup: cleanupSchema.nullish(),
   command: optionalText,
   after_build_command: optionalText,

@@ -26,6 +26,8 @@ export type EnvValues = Readonly<Record<string, string | undefined>>;
 // Habitus matches `(?U)_env\((.*)\)`: the shortest text up to the first `)` on the same line.
 const ENV_REFERENCE = /_env\(([^)\n]*)\)/g;
 const WHOLE_REFERENCE = /^_env\([^)\n]*\)$/;
+/** A variable name as POSIX shells write it. An unset name that does not match is reported as invalid, not as unset. */
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function missingHint(name: string): string {
   return `set ${name} in the environment, or pass \`--env ${name}=VALUE\` (once any \`--env\` is given, weld reads only those values)`;
@@ -33,12 +35,11 @@ function missingHint(name: string): string {
 
 /**
  * With Habitus's text substitution, a value that is only `_env(NAME)` is read as YAML after
- * the replacement, so `no_cache: _env(NO_CACHE)` with NO_CACHE=true is a boolean and an empty
- * variable leaves no value. This repeats that for null and booleans.
+ * the replacement, so an empty variable leaves no value. This repeats that for null. A
+ * boolean word such as `yes` stays text, as every scalar does, for the schema of its key.
  */
 function resolveScalar(text: string): unknown {
   if (text === '' || yamlTypes.null.resolve(text)) return null;
-  if (yamlTypes.bool.resolve(text)) return yamlTypes.bool.construct(text);
   return text;
 }
 
@@ -78,6 +79,14 @@ class Substitution {
       this.problems.push({
         message: `${place.subject} uses \`${reference}\`, which names no environment variable`,
         hint: 'write the variable name between the parentheses, e.g. `_env(HOME)`',
+        line: place.line,
+      });
+      return;
+    }
+    if (!VARIABLE_NAME.test(name)) {
+      this.problems.push({
+        message: `${place.subject} uses \`${reference}\`, but \`${name}\` is not a valid environment variable name`,
+        hint: 'a name is letters, digits and `_`, and does not start with a digit; write one name between the parentheses, e.g. `_env(BUCKET_NAME)`',
         line: place.line,
       });
       return;

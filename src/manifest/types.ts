@@ -37,12 +37,14 @@ export interface Step {
   dockerfile: string;
   /** Absolute path of the Dockerfile. */
   dockerfilePath: string;
-  /** Build args (`args`): numbers as written, booleans as `true`/`false`, a key without a value as ''. */
+  /** Build args (`args`): each value as written (`1.10`, `yes`), a key without a value as ''. */
   args: Record<string, string>;
   /** Files and folders copied out of the image after the build (`artifacts`). */
   artifacts: ArtifactSpec[];
   /** Labels listed under `depends_on`. */
   dependsOn: string[];
+  /** 1-based line of the `depends_on` entry that names each label, for messages; the step's line when absent. */
+  dependsOnLines?: ReadonlyMap<string, number>;
   /** Dockerfile stage to stop at (`target`). */
   target?: string;
   /** 1-based line of the `target` key in build.yml, for messages. */

@@ -71,15 +71,15 @@ function field(entry: StepEntry, key: string): unknown {
   return isMapping(entry.value) ? entry.value[key] : undefined;
 }
 
-/** Returns the text items of a list (booleans read as text, as the schema does), with their indexes. */
+/** Returns the text items of a list with their indexes. */
 function textItems(value: unknown): Array<[number, string]> {
   if (!Array.isArray(value)) return [];
-  return value.flatMap((item, index): Array<[number, string]> => (typeof item === 'string' || typeof item === 'boolean' ? [[index, String(item)]] : []));
+  return value.flatMap((item, index): Array<[number, string]> => (typeof item === 'string' ? [[index, item]] : []));
 }
 
 function imageNameOf(entry: StepEntry): string | undefined {
   const name = field(entry, 'name');
-  return typeof name === 'string' || typeof name === 'boolean' ? String(name) : undefined;
+  return typeof name === 'string' ? name : undefined;
 }
 
 function emptyNameProblems(entries: readonly StepEntry[], positions: SourcePositions): Problem[] {

@@ -189,10 +189,10 @@ const BAD_INPUTS: BadInput[] = [
     hint: 'write `depends_on: [label]`, or one `- label` line per step',
   },
   {
-    name: 'no_cache written as yes',
-    text: HEAD + '    app:\n      name: app\n      no_cache: yes\n',
-    message: '`no_cache` in step `app` must be `true` or `false`, found the string `yes` (build.yml:6)',
-    hint: 'write `no_cache: true` or `no_cache: false`',
+    name: 'no_cache written as a word that is no YAML boolean',
+    text: HEAD + '    app:\n      name: app\n      no_cache: always\n',
+    message: '`no_cache` in step `app` must be `true` or `false`, found the string `always` (build.yml:6)',
+    hint: 'write `no_cache: true` or `no_cache: false` (`yes`/`no` and `on`/`off` work too)',
   },
   {
     name: 'arg value that is a list',
@@ -273,6 +273,18 @@ const BAD_INPUTS: BadInput[] = [
     hint: 'write a folder relative to the work dir, e.g. `/app/server:out`',
   },
   {
+    name: 'artifact destination that leads out of the work dir',
+    text: HEAD + '    app:\n      name: app\n      artifacts:\n        - /app/server:bin\n        - /x/f:../escape\n',
+    message: 'artifact `/x/f:../escape` in step `app` has a destination `../escape` outside the work dir (build.yml:8)',
+    hint: 'weld writes artifacts only inside the work dir, which `-d` sets; write a folder relative to it, e.g. `/x/f:escape`',
+  },
+  {
+    name: 'artifact destination that leads out of the work dir after normalisation',
+    text: HEAD + '    app:\n      name: app\n      artifacts: [/x/f:a/../../b]\n',
+    message: 'artifact `/x/f:a/../../b` in step `app` has a destination `a/../../b` outside the work dir (build.yml:6)',
+    hint: 'weld writes artifacts only inside the work dir, which `-d` sets; write a folder relative to it, e.g. `/x/f:b`',
+  },
+  {
     name: 'unset environment variable',
     text: HEAD + '    app:\n      name: app\n      command: s3cmd put /app s3://_env(BUCKET)/app\n',
     message: 'environment variable `BUCKET` is not set; `command` in step `app` uses `_env(BUCKET)` (build.yml:6)',
@@ -283,6 +295,18 @@ const BAD_INPUTS: BadInput[] = [
     text: HEAD + '    _env(LABEL):\n      name: app\n',
     message: 'environment variable `LABEL` is not set; the key `_env(LABEL)` under `build.steps` uses `_env(LABEL)` (build.yml:4)',
     hint: 'set LABEL in the environment, or pass `--env LABEL=VALUE` (once any `--env` is given, weld reads only those values)',
+  },
+  {
+    name: '_env with a space in the name',
+    text: HEAD + '    app:\n      name: app\n      command: echo _env(A B)\n',
+    message: '`command` in step `app` uses `_env(A B)`, but `A B` is not a valid environment variable name (build.yml:6)',
+    hint: 'a name is letters, digits and `_`, and does not start with a digit; write one name between the parentheses, e.g. `_env(BUCKET_NAME)`',
+  },
+  {
+    name: '_env with a name that starts with a digit, in a key',
+    text: HEAD + '    _env(1ST):\n      name: app\n',
+    message: 'the key `_env(1ST)` under `build.steps` uses `_env(1ST)`, but `1ST` is not a valid environment variable name (build.yml:4)',
+    hint: 'a name is letters, digits and `_`, and does not start with a digit; write one name between the parentheses, e.g. `_env(BUCKET_NAME)`',
   },
   {
     name: '_env without a name',
@@ -328,7 +352,7 @@ describe('parseManifest with several problems', () => {
         '- artifact `bin/server` in step `builder` has a relative source path (build.yml:8); hint: write the absolute path inside the image, starting with `/`',
         "- step `app` builds image `go-builder`, which step `builder` also builds (build.yml:10); hint: give each step its own `name`; later steps refer to an earlier step's image by this name in `FROM`",
         '- step `app` depends on `biulder`, which is not a step label (build.yml:11); hint: did you mean `builder`?',
-        '- `no_cache` in step `app` must be `true` or `false`, found the string `1` (build.yml:12); hint: write `no_cache: true` or `no_cache: false`',
+        '- `no_cache` in step `app` must be `true` or `false`, found the string `1` (build.yml:12); hint: write `no_cache: true` or `no_cache: false` (`yes`/`no` and `on`/`off` work too)',
       ].join('\n'),
     );
     expect(error.hint).toBe('fix each problem at the line it names, then run weld again');

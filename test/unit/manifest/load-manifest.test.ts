@@ -54,6 +54,54 @@ describe('loadManifest', () => {
     expect(error.hint).toBe('pass the path of build.yml with `-f`; without it weld reads build.yml in the work dir');
   });
 
+  describe('missing build file named by -f', () => {
+    async function errorFor(fileArgument: string, file: string): Promise<InputError> {
+      const error = await loadManifest({ file, workDir, env: {}, fileArgument }).catch((caught: unknown) => caught);
+      if (error instanceof InputError) return error;
+      throw new Error(`expected an InputError, got ${String(error)}`);
+    }
+
+    // `-f ./build.yml -d DIR`, run from another folder, reads build.yml in the current folder.
+    test('relative path names the absolute path and the rule', async () => {
+      const tried = path.join(process.cwd(), 'weld-no-such-folder', 'build.yml');
+
+      const error = await errorFor('./weld-no-such-folder/build.yml', tried);
+
+      expect(error.message).toBe(`build file not found: ${tried}`);
+      expect(error.hint).toBe(`a relative \`-f\` path is read from the current folder ${process.cwd()}, not from the work dir; pass \`-f\` with the path from the current folder, or an absolute path`);
+    });
+
+    test('relative path suggests the file that exists under the work dir', async () => {
+      await writeProject({ 'conf/build.yml': 'build:\n' });
+      const tried = path.resolve('conf/build.yml');
+
+      const error = await errorFor('conf/build.yml', tried);
+
+      expect(error.message).toBe(`build file not found: ${tried}`);
+      expect(error.hint).toBe(
+        `a relative \`-f\` path is read from the current folder ${process.cwd()}, not from the work dir; ${path.join(workDir, 'conf', 'build.yml')} exists: pass \`-f ${path.join(workDir, 'conf', 'build.yml')}\``,
+      );
+    });
+
+    test('default build.yml names the work dir it was looked for in', async () => {
+      const tried = path.join(workDir, 'build.yml');
+
+      const error = await errorFor('build.yml', tried);
+
+      expect(error.message).toBe(`build file not found: ${tried}`);
+      expect(error.hint).toMatch(new RegExp(`^without \`-f\`, or with \`-f build.yml\`, weld reads build.yml in the work dir ${workDir}; `));
+    });
+
+    test('absolute path says it is read as it is', async () => {
+      const tried = path.join(workDir, 'ci', 'build.yml');
+
+      const error = await errorFor(tried, tried);
+
+      expect(error.message).toBe(`build file not found: ${tried}`);
+      expect(error.hint).toBe('check the path given to `-f`; weld reads an absolute path as it is, whatever the work dir');
+    });
+  });
+
   test('build file that is a folder', async () => {
     const error = await loadError(workDir);
 

@@ -60,6 +60,7 @@ describe('parseManifest on a realistic Habitus build.yml', () => {
         { source: '/src/quotes/config/defaults.json', destination: 'config', spec: '/src/quotes/config/defaults.json:config' },
       ],
       dependsOn: [],
+      dependsOnLines: new Map(),
       target: undefined,
       noCache: false,
       cleanupCommands: ['rm -rf /root/.ssh'],
@@ -75,6 +76,13 @@ describe('parseManifest on a realistic Habitus build.yml', () => {
 
     expect(runtime.dependsOn).toEqual(['compiler']);
     expect(runtime.noCache).toBe(true);
+  });
+
+  test('keeps the line of each depends_on entry', () => {
+    const [, runtime, uploader] = manifest.steps;
+
+    expect(runtime!.dependsOnLines).toEqual(new Map([['compiler', 27]]));
+    expect(uploader!.dependsOnLines).toEqual(new Map([['runtime', 32]]));
   });
 
   test('resolves the uploader context and its default Dockerfile', () => {
@@ -170,6 +178,71 @@ describe('parseManifest defaults', () => {
   });
 });
 
+// Habitus reads build.yml with Go's yaml.v2, which takes the YAML 1.1 words for booleans.
+const YAML_11_BOOLEANS: Array<[string, boolean]> = [
+  ...['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON'].map((word): [string, boolean] => [word, true]),
+  ...['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'].map((word): [string, boolean] => [word, false]),
+];
+
+describe('parseManifest booleans', () => {
+  test.each(['2016-03-14', '2016-02-13'].flatMap((version) => YAML_11_BOOLEANS.map(([word, value]) => ({ version, word, value }))))(
+    'no_cache: $word is $value under $version',
+    ({ version, word, value }) => {
+      const text = `build:\n  version: ${version}\n  steps:\n    app:\n      name: app\n      no_cache: ${word}\n`;
+
+      const step = parse(text).steps[0]!;
+
+      expect(step.noCache).toBe(value);
+    },
+  );
+
+  test('a whole-value _env reference reads a boolean word for no_cache', () => {
+    const text = 'build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: app\n      no_cache: _env(NO_CACHE)\n';
+
+    const step = parse(text, { NO_CACHE: 'yes' }).steps[0]!;
+
+    expect(step.noCache).toBe(true);
+  });
+
+  test('text keys and values keep boolean words as written', () => {
+    const text = [
+      'build:',
+      '  version: 2016-03-14',
+      '  steps:',
+      '    yes:',
+      '      name: "on"',
+      '      args:',
+      '        A: yes',
+      '        B: No',
+      '        C: True',
+      '        D: n',
+      '        OFF: off',
+      '      target: on',
+      '      command: y',
+      '      after_build_command: NO',
+      '      cleanup:',
+      '        commands: [Off, TRUE]',
+      '    app:',
+      '      name: app',
+      '      depends_on: [yes]',
+      '      command: _env(ANSWER)',
+      '',
+    ].join('\n');
+
+    const [first, app] = parse(text, { ANSWER: 'yes' }).steps;
+
+    expect(first!.label).toBe('yes');
+    expect(first!.name).toBe('on');
+    expect(first!.args).toEqual({ A: 'yes', B: 'No', C: 'True', D: 'n', OFF: 'off' });
+    expect(first!.target).toBe('on');
+    expect(first!.command).toBe('y');
+    expect(first!.afterBuildCommand).toBe('NO');
+    expect(first!.cleanupCommands).toEqual(['Off', 'TRUE']);
+    expect(app!.dependsOn).toEqual(['yes']);
+    expect(app!.command).toBe('yes');
+  });
+});
+
 describe('parseManifest values', () => {
   test('args scalars become strings', () => {
     const text = 'build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: app\n      args:\n        GO: 1.10\n        RETRIES: 3\n        DEBUG: true\n        HEX: 0x1F\n        EMPTY:\n';
@@ -177,6 +250,31 @@ describe('parseManifest values', () => {
     const step = stepOf(text);
 
     expect(step.args).toEqual({ GO: '1.10', RETRIES: '3', DEBUG: 'true', HEX: '0x1F', EMPTY: '' });
+  });
+
+  test('depends_on entries keep their own lines', () => {
+    const text = [
+      'build:',
+      '  version: 2016-03-14',
+      '  steps:',
+      '    a:',
+      '      name: a',
+      '    b:',
+      '      name: b',
+      '    c:',
+      '      name: c',
+      '      depends_on:',
+      '        - a',
+      '',
+      '        - b',
+      '        - a',
+      '',
+    ].join('\n');
+
+    const step = stepOf(text, 'c');
+
+    expect(step.line).toBe(8);
+    expect(step.dependsOnLines).toEqual(new Map([['a', 11], ['b', 13]]));
   });
 
   test('secrets of both types keep their names and values', () => {

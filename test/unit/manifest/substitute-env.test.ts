@@ -85,6 +85,14 @@ describe('_env substitution', () => {
     expect(step.command).toBe('echo a: b # not a comment');
   });
 
+  test('a set variable is used even when its name is no shell name', () => {
+    const steps = '    app:\n      name: app\n      command: echo _env(my-var)\n';
+
+    const step = parse(steps, { 'my-var': 'set' }).steps[0]!;
+
+    expect(step.command).toBe('echo set');
+  });
+
   test('text without a closing parenthesis is left as written', () => {
     const steps = '    app:\n      name: app\n      command: echo _env(HOME\n';
 
