@@ -39,7 +39,6 @@ describe('normalizeArguments', () => {
     { argv: ['-f=other.yml', '-d', 'dir'], expected: ['-f', 'other.yml', '-d', 'dir'] },
     { argv: ['-uid=ci7', '-build', 'A=1'], expected: ['--uid=ci7', '--build', 'A=1'] },
     { argv: ['-pretty=false'], expected: ['--pretty=false'] },
-    { argv: ['-unknown-flag'], expected: ['-unknown-flag'] },
   ])('turns $argv into $expected', ({ argv, expected }) => {
     expect(normalizeArguments(argv, program)).toEqual(expected);
   });
@@ -50,6 +49,14 @@ describe('normalizeArguments', () => {
     expect(rejected).toThrow(InputError);
     expect(rejected).toThrow("unknown option '-nocache'");
     expect(() => normalizeArguments(['-keep-artifact'], program)).toThrow(expect.objectContaining({ hint: 'did you mean -keep-artifacts?' }));
+  });
+
+  it.each(['-unknown-flag', '-frobnicate', '-dfoo'])('rejects the unknown Go-style flag %s', (argument) => {
+    const rejected = () => normalizeArguments([argument], program);
+
+    expect(rejected).toThrow(InputError);
+    expect(rejected).toThrow(`unknown option '${argument}'`);
+    expect(rejected).toThrow(expect.objectContaining({ hint: expect.stringContaining('weld --help lists the flags') }));
   });
 
   it('leaves a value that looks like a flag to the option before it', () => {
