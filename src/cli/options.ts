@@ -227,7 +227,7 @@ export function normalizeArguments(argv: string[], program: Command): string[] {
         if (close) throw new InputError(`unknown option '${argument}'`, { hint: `did you mean -${close}?` });
         // Left to commander, `-frobnicate` would read as `-f robnicate`. Go's flag
         // package, which Habitus uses, takes it as the unknown flag `frobnicate`.
-        throw new InputError(`unknown option '${argument}'`, { hint: 'weld --help lists the flags; one-letter flags take their value after a space or =, as in -f build.yml' });
+        throw new InputError(`unknown option '${argument}'`, { hint: 'run `weld --help` to list the flags; a one-letter flag takes its value after a space or =, as in -f build.yml' });
       }
       result.push(argument);
       continue;

@@ -56,7 +56,7 @@ describe('normalizeArguments', () => {
 
     expect(rejected).toThrow(InputError);
     expect(rejected).toThrow(`unknown option '${argument}'`);
-    expect(rejected).toThrow(expect.objectContaining({ hint: expect.stringContaining('weld --help lists the flags') }));
+    expect(rejected).toThrow(expect.objectContaining({ hint: expect.stringContaining('run `weld --help` to list the flags;') }));
   });
 
   it('leaves a value that looks like a flag to the option before it', () => {
