@@ -54,6 +54,46 @@ export class EngineError extends WeldError {
   }
 }
 
+/** A Dockerfile that the Docker engine rejected before building anything. The CLI exits with 2. */
+export class DockerfileError extends InputError {
+  /** Dockerfile path inside the build context, as sent to the engine. */
+  readonly dockerfile: string;
+  /** 1-based line the engine named, when it named one. */
+  readonly line?: number;
+  /** The engine's reason without its `dockerfile parse error line N:` prefix, e.g. `Unknown flag: bogus`. */
+  readonly reason: string;
+
+  constructor(message: string, details: { dockerfile: string; line?: number; reason: string }, options: Omit<WeldErrorOptions, 'exitCode'> = {}) {
+    super(message, options);
+    this.name = 'DockerfileError';
+    this.dockerfile = details.dockerfile;
+    this.line = details.line;
+    this.reason = details.reason;
+  }
+}
+
+/** An instruction that failed while the engine built it, such as a RUN whose command exited non-zero. */
+export class InstructionError extends EngineError {
+  /** 1-based number of the instruction, from the engine's last `Step N/M` line; absent in a quiet build. */
+  readonly index?: number;
+  /** The engine's own message, e.g. `The command '/bin/sh -c exit 3' returned a non-zero code: 3`. */
+  readonly reason: string;
+  /** Exit code of the instruction's command, when the engine reports one. */
+  readonly commandExitCode?: number;
+
+  constructor(
+    message: string,
+    details: { instruction?: string; index?: number; reason: string; commandExitCode?: number },
+    options: WeldErrorOptions = {},
+  ) {
+    super(message, { ...options, instruction: details.instruction });
+    this.name = 'InstructionError';
+    this.index = details.index;
+    this.reason = details.reason;
+    this.commandExitCode = details.commandExitCode;
+  }
+}
+
 /** The run was cancelled (Ctrl-C, SIGTERM, fail-fast or a new change in watch mode). */
 export class CancelledError extends WeldError {
   constructor(message = 'cancelled') {

@@ -5,7 +5,7 @@
 // export and import APIs instead.
 
 import { debug } from '../debug.js';
-import { CancelledError, WeldError } from '../errors.js';
+import { CancelledError, WeldError, isCancellation } from '../errors.js';
 import type { Layer } from './events.js';
 import type { PlannedStep } from './plan.js';
 import { announceRunning, containerLabels, type PhaseContext } from './post-build.js';
@@ -26,17 +26,25 @@ function isSquashHistory(layers: Layer[]): boolean {
   return layers.slice(0, -1).every((layer) => layer.sizeBytes === 0 && SQUASH_INSTRUCTION_ENTRY.test(layer.createdBy));
 }
 
+/** The image the step's name pointed to before this run's build. */
+export interface PreviousImage {
+  id: string;
+  /** True when it is the squash of an earlier run. */
+  isSquash: boolean;
+}
+
 /**
- * Returns the id of the image the step's name points to when it is a squash of an
- * earlier run. Each squash makes a new image even when every instruction came from the
- * cache, so without removing the old one a watch session would leave one untagged image
+ * Returns the image the step's name points to before the build, for a step with cleanup
+ * commands. A cleanup that fails tags it again, and a squash of an earlier run is
+ * removed once replaced: each squash makes a new image even when every instruction
+ * came from the cache, so without that a watch session would leave one untagged image
  * behind per rebuild.
  */
-export async function findPreviousSquash(planned: PlannedStep, settings: StepSettings): Promise<string | undefined> {
+export async function findPreviousImage(planned: PlannedStep, settings: StepSettings): Promise<PreviousImage | undefined> {
   if (planned.step.cleanupCommands.length === 0 || settings.cleanup === false) return undefined;
   try {
     const facts = await settings.engine.inspectImage(planned.image);
-    return isSquashHistory(facts.layers) ? facts.id : undefined;
+    return { id: facts.id, isSquash: isSquashHistory(facts.layers) };
   } catch {
     // No image of that name yet.
     return undefined;
@@ -89,26 +97,45 @@ async function removeBuiltImage(context: PhaseContext): Promise<void> {
 }
 
 /**
- * Runs the step's `cleanup.commands` one after another, each in a container of the
- * result of the one before, and squashes the last container into the step's image.
- * Does nothing without cleanup commands; logs that it skipped them with `--no-cleanup`.
- * A command exiting non-zero fails the step and leaves the built image as it was.
+ * Moves the step's tag off the image the build made, after a cleanup that failed or was
+ * cancelled: that image still contains what the cleanup should have removed, and a later
+ * `docker push` of the tag would ship it. The tag goes back to the image it named before
+ * this run, if there was one other than the built image; otherwise it is removed, which
+ * removes the built image too when no other tag names it. Returns what happened, for the
+ * step's error.
  */
-export async function cleanUpImage(context: PhaseContext): Promise<void> {
+async function moveTagOffBuiltImage(context: PhaseContext): Promise<{ done: string } | { failed: string }> {
+  const { planned, settings, builtImageId, previousImageId } = context;
+  const { engine } = settings;
+  if (previousImageId && previousImageId !== builtImageId) {
+    try {
+      await engine.tagImage(previousImageId, planned.image);
+      const removed = settings.keepAll ? false : await engine.removeUntaggedImage(builtImageId).catch(() => false);
+      debug('build', `tagged ${planned.image} back to ${previousImageId}; removed the built image: ${removed}`);
+      return { done: `${planned.image} names the image from before this run again (${previousImageId.slice(7, 19)})` };
+    } catch (error) {
+      debug('build', `could not tag ${previousImageId} as ${planned.image} again`, String(error));
+    }
+  }
+  try {
+    await engine.removeImage(planned.image, { force: false, noPrune: settings.noPruneRmi ?? false });
+    return { done: `weld removed the tag ${planned.image} from the image before cleanup` };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { failed: `the tag ${planned.image} still names the image before cleanup, which contains what the cleanup should remove (${reason})` };
+  }
+}
+
+/**
+ * Runs the cleanup commands, each in a container of the result of the one before, and
+ * squashes the last container into the step's image. Returns the squashed image's id.
+ */
+async function runAndSquash(context: PhaseContext, argvs: string[][]): Promise<string> {
   const { planned, settings, signal } = context;
   const { step } = planned;
   const commands = step.cleanupCommands;
-  if (commands.length === 0) return;
-  if (settings.cleanup === false) {
-    context.log('cleanup', `skipped ${commands.length} cleanup ${commands.length === 1 ? 'command' : 'commands'}: --no-cleanup`);
-    return;
-  }
-
-  const argvs = commands.map((command, index) => splitCommand(command, `cleanup command ${index + 1} of step ${step.label}`));
-  announceRunning(context);
   let image = context.builtImageId;
   let containerId: string | undefined;
-  let squashedId: string | undefined;
   const committed: string[] = [];
 
   try {
@@ -135,13 +162,51 @@ export async function cleanUpImage(context: PhaseContext): Promise<void> {
     }
 
     const squashed = await settings.engine.squashContainer({ containerId: containerId!, configFrom: context.builtImageId, tag: planned.image }, signal);
-    squashedId = squashed.imageId;
     context.log('cleanup', `squashed ${planned.image} into one layer (${squashed.imageId.slice(7, 19)})`);
+    return squashed.imageId;
   } finally {
     await removeLeftovers(context, containerId, committed);
+  }
+}
+
+/**
+ * Runs the step's `cleanup.commands` and squashes the result into the step's image.
+ * Does nothing without cleanup commands; logs that it skipped them with `--no-cleanup`.
+ * A command exiting non-zero fails the step. When the cleanup fails or is cancelled,
+ * the step's tag does not stay on the built image: see moveTagOffBuiltImage.
+ */
+export async function cleanUpImage(context: PhaseContext): Promise<void> {
+  const { planned, settings, signal } = context;
+  const { step } = planned;
+  const commands = step.cleanupCommands;
+  if (commands.length === 0) return;
+  if (settings.cleanup === false) {
+    context.log('cleanup', `skipped ${commands.length} cleanup ${commands.length === 1 ? 'command' : 'commands'}: --no-cleanup`);
+    return;
+  }
+
+  const argvs = commands.map((command, index) => splitCommand(command, `cleanup command ${index + 1} of step ${step.label}`));
+  announceRunning(context);
+  let squashedId: string;
+  try {
+    squashedId = await runAndSquash(context, argvs);
+  } catch (error) {
+    const outcome = await moveTagOffBuiltImage(context);
+    if ('done' in outcome) context.log('cleanup', outcome.done);
+    if (signal.aborted || isCancellation(error)) throw signal.aborted ? new CancelledError() : error;
+
+    const message = error instanceof Error ? error.message : String(error);
+    const hint = error instanceof WeldError ? error.hint : undefined;
+    if ('failed' in outcome) {
+      throw new WeldError(`${message}; ${outcome.failed}`, {
+        hint: `remove the tag with docker rmi ${planned.image} before you push it${hint ? `; ${hint}` : ''}`,
+        cause: error,
+      });
+    }
+    throw new WeldError(`${message}; ${outcome.done}`, { hint, cause: error });
   }
   if (signal.aborted) throw new CancelledError();
 
   await removeBuiltImage(context);
-  if (squashedId) await removePreviousSquash(context, squashedId);
+  await removePreviousSquash(context, squashedId);
 }

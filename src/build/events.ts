@@ -272,6 +272,8 @@ export type BuildEvent =
        */
       source: 'build-file' | 'watcher' | 'run';
       error: EventError;
+      /** For `build-file`: build.yml and the Dockerfiles changed since the last good plan, relative to the work dir. */
+      files?: string[];
     }
   | {
       type: 'watch-run-summary';

@@ -19,6 +19,8 @@ export interface PhaseContext {
   settings: StepSettings;
   /** Id of the image the build produced, before any squash. */
   builtImageId: string;
+  /** Id of the image the step's name pointed to before this build, for a step with cleanup commands. */
+  previousImageId?: string;
   /** Id of the squashed image the step's name pointed to before this build, if any. */
   previousSquashId?: string;
   /** Writes a line to the step's log. */
@@ -122,6 +124,9 @@ export async function runAfterBuildCommand(context: PhaseContext): Promise<void>
     killTimer = setTimeout(() => killProcessGroup(subprocess.pid, 'SIGKILL'), HOST_KILL_GRACE_MS);
   };
   signal.addEventListener('abort', stop, { once: true });
+  // A detached group outlives weld, so a process that exits at once (a second Ctrl-C) kills it on the way out.
+  const killOnExit = (): void => killProcessGroup(subprocess.pid, 'SIGKILL');
+  process.on('exit', killOnExit);
 
   try {
     for await (const line of subprocess.iterable({ from: 'all' })) context.log('after-build', line);
@@ -136,6 +141,7 @@ export async function runAfterBuildCommand(context: PhaseContext): Promise<void>
     }
   } finally {
     signal.removeEventListener('abort', stop);
+    process.off('exit', killOnExit);
     clearTimeout(killTimer);
   }
 }

@@ -6,15 +6,16 @@ import { rm } from 'node:fs/promises';
 
 import { debug } from '../debug.js';
 import type { Engine, ImageFacts } from '../engine/engine.js';
-import { WeldError, isCancellation } from '../errors.js';
+import { ExitCode, WeldError, isCancellation, type ExitCodeValue } from '../errors.js';
 import { runSchedule } from '../graph/schedule.js';
 import type { EventError, EventSink, FinalImage, RunOutcome, Savings } from './events.js';
+import { reportLeftoversOnExit, type RunLeftovers } from './forced-exit.js';
 import { LogTail } from './log-tail.js';
 import { missingArtifactHint } from './missing-artifact-hint.js';
 import { listArtifactSources, type BuildPlan } from './plan.js';
 import { runStep, type StepSettings } from './run-step.js';
 
-export interface RunBuildOptions extends Omit<StepSettings, 'recordCreatedPath' | 'workDir'> {
+export interface RunBuildOptions extends Omit<StepSettings, 'recordCreatedPath' | 'workDir' | 'buildFile'> {
   plan: BuildPlan;
   /** Maximum steps building at once; 0 means no cap. */
   parallel: number;
@@ -42,6 +43,11 @@ export interface RunBuildResult {
   finalImages: FinalImage[];
   /** Paths the run created and left in place (kept artifacts). */
   createdPaths: string[];
+  /**
+   * Exit code of a failed run: 2 (bad input) when the first failure is one, such as a
+   * Dockerfile the engine cannot parse, else 1.
+   */
+  failureExitCode: ExitCodeValue;
 }
 
 /** Turns any error a step rejected with into event details. */
@@ -70,14 +76,30 @@ function computeSavings(plan: BuildPlan, label: string, sizeBytes: number, facts
   return savings;
 }
 
-/** Runs the build and emits its events, from `run-started` to `run-finished`. */
+/**
+ * Runs the build and emits its events, from `run-started` to `run-finished`. Should the
+ * process exit at once while it runs, a line on stderr names what the run leaves.
+ */
 export async function runBuild(options: RunBuildOptions): Promise<RunBuildResult> {
+  const leftovers: RunLeftovers = { runId: options.runId, createdPaths: [], containersMayExist: false };
+  const stopReporting = reportLeftoversOnExit(leftovers);
+  try {
+    return await runPlannedBuild(options, leftovers);
+  } finally {
+    stopReporting();
+  }
+}
+
+async function runPlannedBuild(options: RunBuildOptions, leftovers: RunLeftovers): Promise<RunBuildResult> {
   const { plan, emit, engine } = options;
   const startedAt = Date.now();
   const facts = new Map(options.previousFacts ?? []);
   const createdPaths: string[] = [];
+  // Kept artifacts are no leftovers: the user asked for them to stay.
+  if (!options.keepArtifacts) leftovers.createdPaths = createdPaths;
   const tails = new Map<string, LogTail>();
   let firstError: (EventError & { step?: string }) | undefined;
+  let failureExitCode: ExitCodeValue = ExitCode.buildFailed;
 
   emit({
     type: 'run-started',
@@ -100,15 +122,20 @@ export async function runBuild(options: RunBuildOptions): Promise<RunBuildResult
     }),
   });
 
+  await removeAbandonedCopies(engine);
+
   const settings: StepSettings = {
     ...options,
     workDir: plan.manifest.workDir,
+    buildFile: plan.manifest.file,
     recordCreatedPath: (created) => createdPaths.push(created),
   };
   const started = new Map<string, number>();
   const instructionCounts = new Map<string, { total: number; cached: number }>();
 
   const countingEmit: EventSink = (event) => {
+    // Cleanup commands, copies and the step's command create containers once this is announced.
+    if (event.type === 'step-phase') leftovers.containersMayExist = true;
     if (event.type === 'step-progress') {
       const counts = instructionCounts.get(event.step) ?? { total: 0, cached: 0 };
       counts.total = event.total;
@@ -156,6 +183,7 @@ export async function runBuild(options: RunBuildOptions): Promise<RunBuildResult
         const details = describeError(label, error);
         details.hint = missingArtifactHint(plan, label, details.message) ?? details.hint;
         debug('build', `step ${label} failed`, error instanceof Error ? (error.stack ?? error.message) : String(error));
+        if (firstError === undefined && error instanceof WeldError && error.exitCode === ExitCode.badInput) failureExitCode = ExitCode.badInput;
         firstError ??= { ...details, step: label };
         emit({
           type: 'step-failed',
@@ -172,6 +200,7 @@ export async function runBuild(options: RunBuildOptions): Promise<RunBuildResult
   );
 
   await removeRunContainers(engine, options.runId);
+  leftovers.containersMayExist = false;
 
   const values = [...outcomes.values()];
   let outcome: RunOutcome = 'succeeded';
@@ -211,7 +240,7 @@ export async function runBuild(options: RunBuildOptions): Promise<RunBuildResult
     finalImages,
     ...(firstError ? { error: firstError } : {}),
   });
-  return { outcome, facts, finalImages, createdPaths };
+  return { outcome, facts, finalImages, createdPaths, failureExitCode };
 }
 
 /**
@@ -231,6 +260,16 @@ async function removeIntermediateImages(plan: BuildPlan, removal: { force: boole
       const reason = error instanceof Error ? error.message : String(error);
       options.emit({ type: 'warning', time: Date.now(), step: label, message: `could not remove the step image ${image}: ${reason}` });
     }
+  }
+}
+
+/** Removes the copy containers of weld processes that exited without removing them; a failure only costs a debug line. */
+async function removeAbandonedCopies(engine: Engine): Promise<void> {
+  try {
+    const removed = await engine.removeAbandonedCopies();
+    if (removed > 0) debug('build', `removed ${removed} copy container(s) that earlier weld processes left`);
+  } catch (error) {
+    debug('build', 'could not remove the copy containers that earlier weld processes left', String(error));
   }
 }
 

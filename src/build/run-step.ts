@@ -2,17 +2,21 @@
 // copy its artifacts out, run its command and its after-build command, read the
 // image's facts. It emits events as it goes and rejects on the first failure.
 
-import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import type { BuildRequest, Engine, ImageFacts } from '../engine/engine.js';
+import type { BuildOutput, BuildRequest, BuildResult, Engine, ImageFacts } from '../engine/engine.js';
 import { CancelledError } from '../errors.js';
 import { selectDeclaredArgs } from '../secrets/build-args.js';
-import { cleanUpImage, findPreviousSquash } from './cleanup-image.js';
+import { describeBuildError } from './build-error.js';
+import { cleanUpImage, findPreviousImage } from './cleanup-image.js';
+import { copyArtifact } from './copy-artifact.js';
 import type { EventSink } from './events.js';
 import { LogTail } from './log-tail.js';
 import type { PlannedStep } from './plan.js';
 import { runAfterBuildCommand, runImageCommand, type PhaseContext, type PhaseLogSource } from './post-build.js';
+
+// Watch mode finds the artifact folders a run would create with it.
+export { findFirstMissingFolder } from './copy-artifact.js';
 
 /** The only output of a quiet build: the image id. */
 const QUIET_IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
@@ -24,6 +28,8 @@ export interface StepSettings {
   engine: Engine;
   emit: EventSink;
   workDir: string;
+  /** Absolute path of build.yml, for messages that name a line of it. */
+  buildFile: string;
   runId: string;
   /** Build args from `--build K=V`; a step's own `args` win over them. */
   buildArgs: Record<string, string>;
@@ -58,32 +64,6 @@ export interface StepResult {
   image: string;
 }
 
-/** Returns the topmost ancestor of `folder` (or `folder`) that does not exist yet, if any. */
-export async function findFirstMissingFolder(folder: string): Promise<string | undefined> {
-  let missing: string | undefined;
-  let current = folder;
-  for (;;) {
-    try {
-      await stat(current);
-      return missing;
-    } catch {
-      missing = current;
-      const parent = path.dirname(current);
-      if (parent === current) return missing;
-      current = parent;
-    }
-  }
-}
-
-async function pathExists(candidate: string): Promise<boolean> {
-  try {
-    await stat(candidate);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Runs one planned step; `tail` receives the step's output lines for failure reports. */
 export async function runStep(planned: PlannedStep, settings: StepSettings, tail: LogTail, signal: AbortSignal): Promise<StepResult> {
   const { step } = planned;
@@ -114,7 +94,8 @@ export async function runStep(planned: PlannedStep, settings: StepSettings, tail
     labels: {},
   };
 
-  if (step.secrets.length > 0 && !settings.secretBuildArgs) {
+  const secretsNotServed = step.secrets.length > 0 && !settings.secretBuildArgs;
+  if (secretsNotServed) {
     log('build', `secrets ${step.secrets.map((secret) => secret.name).join(', ')} are not served: weld runs the secret server only with --secrets`);
   }
 
@@ -133,79 +114,49 @@ export async function runStep(planned: PlannedStep, settings: StepSettings, tail
     log('build', line);
   };
 
-  const previousSquashId = await findPreviousSquash(planned, settings);
-  const built = await engine.build(
-    request,
-    (output) => {
-      switch (output.kind) {
-        case 'context':
-          emit({ type: 'context-sent', time: time(), step: step.label, bytes: output.bytes });
-          break;
-        case 'instruction':
-          tail.push(`Step ${output.index}/${output.total} : ${output.text}`);
-          emit({ type: 'step-progress', time: time(), step: step.label, instruction: output.index, total: output.total, text: output.text });
-          break;
-        case 'cached':
-          emit({ type: 'step-cached', time: time(), step: step.label, instruction: output.index });
-          break;
-        case 'log':
-          handleBuildLine(output.line);
-          break;
-      }
-    },
-    signal,
-  );
+  const onBuildOutput = (output: BuildOutput): void => {
+    switch (output.kind) {
+      case 'context':
+        emit({ type: 'context-sent', time: time(), step: step.label, bytes: output.bytes });
+        break;
+      case 'instruction':
+        tail.push(`Step ${output.index}/${output.total} : ${output.text}`);
+        emit({ type: 'step-progress', time: time(), step: step.label, instruction: output.index, total: output.total, text: output.text });
+        break;
+      case 'cached':
+        emit({ type: 'step-cached', time: time(), step: step.label, instruction: output.index });
+        break;
+      case 'log':
+        handleBuildLine(output.line);
+        break;
+    }
+  };
+
+  const previousImage = await findPreviousImage(planned, settings);
+  let built: BuildResult;
+  try {
+    built = await engine.build(request, onBuildOutput, signal);
+  } catch (error) {
+    throw describeBuildError(error, { planned, buildFileLabel: path.basename(settings.buildFile), secretsNotServed });
+  }
   if (signal.aborted) throw new CancelledError();
 
-  const phase: PhaseContext = { planned, settings, builtImageId: built.imageId, previousSquashId, log, signal };
+  const phase: PhaseContext = {
+    planned,
+    settings,
+    builtImageId: built.imageId,
+    previousImageId: previousImage?.id,
+    previousSquashId: previousImage?.isSquash ? previousImage.id : undefined,
+    log,
+    signal,
+  };
   await cleanUpImage(phase);
 
   if (step.artifacts.length > 0) {
     emit({ type: 'step-phase', time: time(), step: step.label, state: 'copying' });
   }
-  for (const artifact of step.artifacts) {
-    const destinationDir = path.resolve(settings.workDir, artifact.destination);
-    const createdFolder = await findFirstMissingFolder(destinationDir);
-    const rootPath = path.join(destinationDir, path.posix.basename(artifact.source));
-    const rootExisted = await pathExists(rootPath);
-    const started = time();
-    let totalBytes = 0;
-    let announced = false;
-
-    const announce = (total: number): void => {
-      if (announced) return;
-      announced = true;
-      totalBytes = total;
-      emit({ type: 'artifact-started', time: time(), step: step.label, source: artifact.source, destination: artifact.destination, totalBytes });
-    };
-
-    if (createdFolder) await mkdir(destinationDir, { recursive: true });
-    if (createdFolder) settings.recordCreatedPath(createdFolder);
-
-    const result = await engine.copyFromImage(
-      {
-        image: planned.image,
-        sourcePath: artifact.source,
-        destinationDir,
-        labels: { 'weld.run': settings.runId, 'weld.step': step.label },
-        onProgress: (bytes, total) => {
-          announce(total);
-          emit({ type: 'artifact-progress', time: time(), step: step.label, source: artifact.source, bytes, totalBytes: total });
-        },
-      },
-      signal,
-    );
-    announce(result.bytes);
-    if (!createdFolder && !rootExisted) settings.recordCreatedPath(result.path);
-    emit({
-      type: 'artifact-finished',
-      time: time(),
-      step: step.label,
-      source: artifact.source,
-      destination: artifact.destination,
-      bytes: result.bytes,
-      durationMs: time() - started,
-    });
+  for (const [index, artifact] of step.artifacts.entries()) {
+    await copyArtifact({ planned, artifact, index, settings, signal });
   }
 
   await runImageCommand(phase);

@@ -182,7 +182,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
     if (outputClosed) return ExitCode.outputClosed;
     if (result.outcome === 'succeeded') return ExitCode.ok;
     if (result.outcome === 'cancelled' || interrupted) return ExitCode.interrupted;
-    return ExitCode.buildFailed;
+    return result.failureExitCode;
   } catch (error) {
     if (interrupted) return ExitCode.interrupted;
     if (outputClosed) return ExitCode.outputClosed;

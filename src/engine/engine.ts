@@ -27,6 +27,8 @@ export interface BuildRequest {
   dockerfileContent: Buffer;
   /** Image name and tag to give the result. */
   tag: string;
+  /** Leaves the result without a name; `tag` then names the build in messages only. */
+  untagged?: boolean;
   buildArgs: Record<string, string>;
   /** Stage to stop at, as written in build.yml. */
   target?: string;
@@ -161,6 +163,9 @@ export interface Engine {
   /** Returns the id, size and history of an image. */
   inspectImage(image: string): Promise<ImageFacts>;
 
+  /** Gives the image `image` (an id or a name) the name and tag `tag`, moving the tag from any image that had it. */
+  tagImage(image: string, tag: string): Promise<void>;
+
   /** Removes an image; a missing image is not an error. */
   removeImage(image: string, options: { force: boolean; noPrune: boolean }): Promise<void>;
 
@@ -170,6 +175,12 @@ export interface Engine {
    * another image uses it, or when it is gone.
    */
   removeUntaggedImage(imageId: string): Promise<boolean>;
+
+  /**
+   * Removes the copy containers that weld processes which no longer run left behind
+   * (exited at once, or killed), when that is certain, and returns how many.
+   */
+  removeAbandonedCopies(): Promise<number>;
 
   /** Removes every container carrying the label `key=value`, running or not. */
   removeContainersLabelled(key: string, value: string): Promise<number>;

@@ -13,8 +13,16 @@ export interface LayerRow {
   instruction: string;
 }
 
-const NOP_PREFIX = /^\/bin\/sh -c #\(nop\)\s+/;
-const SHELL_PREFIX = /^\/bin\/sh -c /;
+/**
+ * The classic builder records a metadata instruction behind the shell that RUN uses and
+ * `#(nop)`: `/bin/sh -c #(nop)  CMD …`, or `/bin/sh -ec #(nop)  CMD …` once SHELL has
+ * changed it. Shell words never contain `#`, so everything up to the first `#(nop)` is the shell.
+ */
+const NOP_PREFIX = /^[^#]*#\(nop\)\s+/;
+/** The shell a RUN records until a SHELL instruction changes it. */
+const DEFAULT_SHELL = '/bin/sh -c';
+/** The argument of a recorded SHELL instruction: `SHELL [/bin/sh -ec]`, Go's format of a string list. */
+const SHELL_INSTRUCTION = /^SHELL \[(.*)\]$/;
 const BUILDKIT_SUFFIX = / # buildkit$/;
 /** The classic builder records COPY and ADD sources as a content hash: `COPY file:<64 hex> in /app`. */
 const SOURCE_HASH = /\b(file|dir|multi):([0-9a-f]{12})[0-9a-f]{52}\b/g;
@@ -23,13 +31,14 @@ const SHORT_ID_LENGTH = 12;
 /**
  * Returns the Dockerfile form of a history entry's CreatedBy: the classic builder
  * records metadata instructions as `/bin/sh -c #(nop) CMD …` and RUN as
- * `/bin/sh -c …`; BuildKit records them as `CMD …` and `RUN /bin/sh -c …`.
+ * `/bin/sh -c …`, with `shell` in place of `/bin/sh -c` after a SHELL instruction;
+ * BuildKit records them as `CMD …` and `RUN /bin/sh -c …`.
  */
-export function describeLayerInstruction(createdBy: string): string {
+export function describeLayerInstruction(createdBy: string, shell = DEFAULT_SHELL): string {
   const trimmed = createdBy.trim().replace(SOURCE_HASH, '$1:$2…');
   if (NOP_PREFIX.test(trimmed)) return trimmed.replace(NOP_PREFIX, '').trim();
   if (BUILDKIT_SUFFIX.test(trimmed)) return trimmed.replace(BUILDKIT_SUFFIX, '');
-  if (SHELL_PREFIX.test(trimmed)) return `RUN ${trimmed.replace(SHELL_PREFIX, '')}`;
+  if (trimmed.startsWith(`${shell} `)) return `RUN ${trimmed.slice(shell.length + 1)}`;
   return trimmed === '' ? '(no instruction recorded)' : trimmed;
 }
 
@@ -42,10 +51,14 @@ export function shortenImageId(id: string): string {
 /** Returns the rows of the layer-size table of a final image, newest layer first. */
 export function buildLayerRows(image: FinalImage): LayerRow[] {
   const total = image.sizeBytes > 0 ? image.sizeBytes : image.layers.reduce((sum, layer) => sum + layer.sizeBytes, 0);
-  return image.layers.map((layer) => ({
-    id: shortenImageId(layer.id),
-    sizeBytes: layer.sizeBytes,
-    share: total > 0 ? layer.sizeBytes / total : 0,
-    instruction: describeLayerInstruction(layer.createdBy),
-  }));
+
+  // A SHELL instruction changes the shell of the RUN entries above it, so the oldest layer goes first.
+  let shell = DEFAULT_SHELL;
+  const rows: LayerRow[] = [];
+  for (const layer of [...image.layers].reverse()) {
+    const instruction = describeLayerInstruction(layer.createdBy, shell);
+    shell = SHELL_INSTRUCTION.exec(instruction)?.[1] ?? shell;
+    rows.push({ id: shortenImageId(layer.id), sizeBytes: layer.sizeBytes, share: total > 0 ? layer.sizeBytes / total : 0, instruction });
+  }
+  return rows.reverse();
 }

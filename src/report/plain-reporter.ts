@@ -3,6 +3,7 @@
 
 import path from 'node:path';
 
+import { shortenInstruction } from '../build/build-error.js';
 import type { BuildEvent, EventError, FinalImage, StepRebuild, WatchTrigger } from '../build/events.js';
 import { formatBytes, formatDuration, formatSavings } from './format.js';
 import { buildLayerRows } from './layer-table.js';
@@ -12,6 +13,10 @@ import type { Reporter, ReporterOptions } from './reporter.js';
 const RUN_PREFIX = 'weld';
 /** Widest `created by` column in the layer table; longer text is cut with `…`. */
 const INSTRUCTION_COLUMN_WIDTH = 70;
+/** Widest label column; a longer step label is cut with `…`, so that one long label does not push every line right. */
+export const LABEL_COLUMN_WIDTH = 24;
+/** Widest failed instruction printed on the `instruction:` line; the step's log shows it whole. */
+const FAILED_INSTRUCTION_WIDTH = 100;
 
 /** Removes escape sequences and carriage-return redraws so lines stay one line. */
 function cleanLine(line: string): string {
@@ -23,6 +28,40 @@ function cleanLine(line: string): string {
 
 function cut(text: string, width: number): string {
   return text.length <= width ? text : text.slice(0, width - 1) + '…';
+}
+
+/** Returns `label` cut to LABEL_COLUMN_WIDTH with `…` after its first characters and `tail` characters of its end after that. */
+function cutLabel(label: string, tail: number): string {
+  const head = LABEL_COLUMN_WIDTH - 1 - tail;
+  return `${label.slice(0, head)}…${tail > 0 ? label.slice(-tail) : ''}`;
+}
+
+/**
+ * Returns the label shown for each step, at most LABEL_COLUMN_WIDTH wide. A long label
+ * is cut at the end. When that makes two labels alike, it keeps its start and its end
+ * around the `…`, half and half first, then any split that makes it unique. Labels that
+ * differ only in the middle get a number at the end.
+ */
+export function shortenLabels(labels: readonly string[]): Map<string, string> {
+  const shown = new Map<string, string>();
+  const taken = new Set<string>([RUN_PREFIX, ...labels.filter((label) => label.length <= LABEL_COLUMN_WIDTH)]);
+  for (const label of labels) if (label.length <= LABEL_COLUMN_WIDTH) shown.set(label, label);
+
+  const long = labels.filter((label) => label.length > LABEL_COLUMN_WIDTH);
+  const half = Math.floor((LABEL_COLUMN_WIDTH - 1) / 2);
+  const tails = [0, half, ...Array.from({ length: LABEL_COLUMN_WIDTH - 2 }, (_, index) => index + 1).filter((tail) => tail !== half)];
+  for (const [index, label] of long.entries()) {
+    const others = long.filter((other) => other !== label);
+    const tail = tails.find((candidate) => {
+      const cut = cutLabel(label, candidate);
+      return !taken.has(cut) && others.every((other) => cutLabel(other, candidate) !== cut);
+    });
+    const number = `~${index + 1}`;
+    const choice = tail === undefined ? `${label.slice(0, LABEL_COLUMN_WIDTH - 1 - number.length)}…${number}` : cutLabel(label, tail);
+    taken.add(choice);
+    shown.set(label, choice);
+  }
+  return shown;
 }
 
 /** Returns the lines of the layer table of a final image. */
@@ -90,18 +129,26 @@ function formatRunSummary(event: Extract<BuildEvent, { type: 'watch-run-summary'
 export function createPlainReporter(options: ReporterOptions): Reporter {
   const { stdout } = options;
   let width = RUN_PREFIX.length;
+  let labels = new Map<string, string>();
   const logs = new Map<string, string[]>();
   /** The errors of the run's failed steps, in the order they failed (several with --keep-going). */
   let failures: Array<EventError & { step?: string }> = [];
 
   const write = (prefix: string, text: string): void => {
-    stdout.write(`${prefix.padEnd(width)} | ${text}\n`);
+    const shown = labels.get(prefix) ?? cut(prefix, LABEL_COLUMN_WIDTH);
+    stdout.write(`${shown.padEnd(width)} | ${text}\n`);
+  };
+
+  /** Sets the label column for `steps`, so that it does not widen while a run goes on. */
+  const setLabels = (steps: string[]): void => {
+    labels = shortenLabels(steps);
+    width = Math.max(RUN_PREFIX.length, ...[...labels.values()].map((label) => label.length));
   };
 
   const handle = (event: BuildEvent): void => {
     switch (event.type) {
       case 'run-started': {
-        width = Math.max(RUN_PREFIX.length, ...event.steps.map((step) => step.label.length));
+        setLabels(event.steps.map((step) => step.label));
         logs.clear();
         failures = [];
         const count = event.steps.length === 1 ? '1 step' : `${event.steps.length} steps`;
@@ -160,7 +207,7 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
         break;
       case 'watch-ready': {
         // Set the label column now, so that it does not widen when the first run starts.
-        width = Math.max(RUN_PREFIX.length, ...event.steps.map((label) => label.length));
+        setLabels(event.steps);
         const polling = event.pollMs ? ` (polling every ${event.pollMs} ms)` : '';
         write(RUN_PREFIX, `watching ${event.watchedPaths} ${event.watchedPaths === 1 ? 'path' : 'paths'} for changes${polling}`);
         break;
@@ -173,7 +220,7 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
       case 'watch-error':
         write(RUN_PREFIX, `error: ${event.error.message}`);
         if (event.error.hint) write(RUN_PREFIX, `hint: ${event.error.hint}`);
-        if (event.source === 'build-file') write(RUN_PREFIX, 'still watching, with the last build.yml that could be planned');
+        if (event.source === 'build-file') write(RUN_PREFIX, `still watching; no run starts until ${(event.files ?? ['build.yml']).join(' and ')} can be planned`);
         break;
       case 'watch-run-summary':
         write(RUN_PREFIX, formatRunSummary(event));
@@ -203,12 +250,15 @@ export function createPlainReporter(options: ReporterOptions): Reporter {
       const tail = label ? (logs.get(label) ?? []) : [];
       write(RUN_PREFIX, '');
       if (label && tail.length > 0) {
-        write(RUN_PREFIX, `last ${tail.length} lines of ${label}:`);
+        write(RUN_PREFIX, tail.length === 1 ? `last line of ${label}:` : `last ${tail.length} lines of ${label}:`);
         for (const line of tail) write(label, cleanLine(line));
       }
       write(RUN_PREFIX, `error: ${error.message}`);
-      // A build failure's message starts with its instruction already.
-      if (error.instruction && !error.message.includes(error.instruction)) write(RUN_PREFIX, `instruction: ${error.instruction}`);
+      // A build failure's message quotes its instruction already, cut when long.
+      const { instruction } = error;
+      if (instruction && !error.message.includes(instruction) && !error.message.includes(shortenInstruction(instruction))) {
+        write(RUN_PREFIX, `instruction: ${cut(instruction.replace(/\s+/g, ' '), FAILED_INSTRUCTION_WIDTH)}`);
+      }
       if (error.hint) write(RUN_PREFIX, `hint: ${error.hint}`);
     }
 

@@ -8,7 +8,8 @@ import Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 
 import { directEndpointOf } from '../../src/engine/docker/archive-request.js';
-import { copyFromImage } from '../../src/engine/docker/copy.js';
+import { ownerLabels, removeAbandonedCopies } from '../../src/engine/docker/abandoned-copies.js';
+import { PLACEHOLDER_COMMAND, copyFromImage } from '../../src/engine/docker/copy.js';
 import type { CopyRequest } from '../../src/engine/engine.js';
 import { removeTree } from '../../src/engine/extract/staging.js';
 import { CancelledError, EngineError } from '../../src/errors.js';
@@ -160,7 +161,7 @@ describe.each(IMAGES)('copyFromImage from the %s image', (_kind, image) => {
 
     await expect(copying).rejects.toThrow(EngineError);
     await expect(copying).rejects.toThrow(`artifact path /app/dist/missing/file.js not found in image ${image}`);
-    await expect(copying).rejects.toMatchObject({ hint: expect.stringContaining('the closest existing folder is /app/dist, which has no missing') });
+    await expect(copying).rejects.toMatchObject({ hint: expect.stringContaining('the closest folder that exists is `/app/dist`, and it has no `missing`') });
     expect(await readdir(destinationDir)).toEqual([]);
   });
 });
@@ -189,7 +190,7 @@ describe('copyFromImage', () => {
   test('missing top folder names / as the closest folder', async () => {
     const copying = copy(SCRATCH_IMAGE, '/nowhere/dist');
 
-    await expect(copying).rejects.toMatchObject({ hint: expect.stringContaining('the closest existing folder is /, which has no nowhere') });
+    await expect(copying).rejects.toMatchObject({ hint: expect.stringContaining('the closest folder that exists is `/`, and it has no `nowhere`') });
   });
 
   test.each([
@@ -297,5 +298,39 @@ describe('copyFromImage through dockerode', () => {
     const copying = copyFromImage(viaDockerode, { image: BUSYBOX_IMAGE, sourcePath: '/app/dist/missing', destinationDir, labels: LABELS }, new AbortController().signal);
 
     await expect(copying).rejects.toThrow(`artifact path /app/dist/missing not found in image ${BUSYBOX_IMAGE}`);
+  });
+});
+
+describe('copy containers that a weld process left', () => {
+  /** A pid no process has: Linux caps pids at 2^22. */
+  const deadPid = String(4_194_304 + 17);
+
+  async function createCopyContainer(labels: Record<string, string>, command = PLACEHOLDER_COMMAND): Promise<string> {
+    const container = await docker.createContainer({ Image: BUSYBOX_IMAGE, Entrypoint: [command], Cmd: [], Labels: { ...LABELS, 'weld.run': RUN_ID, ...labels } });
+    return container.id;
+  }
+
+  async function listLeft(): Promise<string[]> {
+    const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_KEY}=${RUN_ID}`] } });
+    return containers.map((container) => container.Id);
+  }
+
+  afterEach(async () => {
+    for (const id of await listLeft()) await docker.getContainer(id).remove({ force: true });
+  });
+
+  test('are removed when their process is gone, and no other container is', async () => {
+    const own = ownerLabels();
+    const abandoned = await createCopyContainer({ ...own, 'weld.pid': deadPid });
+    const live = await createCopyContainer(own);
+    const otherBoot = await createCopyContainer({ ...own, 'weld.pid': deadPid, 'weld.boot': 'another-boot' });
+    const notACopy = await createCopyContainer({ ...own, 'weld.pid': deadPid }, '/bin/true');
+
+    const removed = await removeAbandonedCopies(docker, PLACEHOLDER_COMMAND);
+
+    expect(removed).toBeGreaterThanOrEqual(1);
+    const left = await listLeft();
+    expect(left).not.toContain(abandoned);
+    expect(left.sort()).toEqual([live, otherBoot, notACopy].sort());
   });
 });

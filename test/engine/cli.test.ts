@@ -127,11 +127,10 @@ describe('weld against a real engine', () => {
 
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/broken\s+\| failed after/);
-    // The error names the instruction; no separate instruction line repeats it.
-    expect(run.stdout).toContain('error: RUN echo about to fail && exit 3 failed: ');
+    // The error names the instruction once, with its Dockerfile line; no separate instruction line repeats it.
+    expect(run.stdout).toContain('error: RUN echo about to fail && exit 3 at Dockerfile:2 exited with code 3\n');
     expect(run.stdout).not.toContain('instruction: ');
     expect(run.stdout).toMatch(/broken\s+\| about to fail/);
-    expect(run.stdout).toMatch(/error: .*non-zero code: 3/);
     const left = (await listContainerIds()).filter((id) => !before.has(id));
     expect(left).toEqual([]);
   });
@@ -289,6 +288,40 @@ describe('weld against a real engine', () => {
     ]);
   });
 
+  it('exits 2 for a Dockerfile the engine rejects, naming its line and the step', async () => {
+    const project = await makeProject({
+      'Dockerfile': 'FROM busybox:1.35\nHEALTHCHECK --bogus CMD true\n',
+      'build.yml': 'build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: bad-flag\n',
+    });
+    createdDirs.push(project);
+
+    const run = await runWeld(['-d', project, '--plain', '--uid', uid]);
+
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain('error: invalid HEALTHCHECK at Dockerfile:2, the Dockerfile of step `app` (build.yml:4): Unknown flag: bogus\n');
+    expect(run.stdout).toContain('hint: fix the instruction at Dockerfile:2\n');
+  });
+
+  it('names what is left when a second SIGINT exits at once during the clean-up of the first', async () => {
+    const project = await makeProject({
+      'Dockerfile': 'FROM busybox:1.35\nRUN echo made > /made.txt\n',
+      // The command ignores SIGTERM, so the clean-up after the first SIGINT waits for it.
+      'build.yml': `build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: leftovers\n      artifacts:\n        - /made.txt:out\n      after_build_command: "trap '' TERM; echo waiting; sleep 8"\n`,
+    });
+    createdDirs.push(project);
+
+    const child = startWeld(['-d', project, '--plain', '--uid', uid, '--after-build-commands'], { cwd: project });
+    await waitFor(() => (child.output.stdout.includes('app  | waiting') ? true : undefined), 60_000, 'the after-build command to start');
+    child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    child.kill('SIGINT');
+    const run = await waitForExit(child);
+
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(/^weld: exited at once and may have left out and the containers of run (\w+); to remove them: rm -rf out && docker rm -f \$\(docker ps -aq --filter label=weld\.run=\1\)$/m);
+    expect(await readdir(path.join(project, 'out'))).toEqual(['made.txt']);
+  });
+
   it('exits 2 naming a work dir that does not exist', async () => {
     const missing = path.join(os.tmpdir(), `weld-e2e-missing-${uid}`);
 
@@ -296,6 +329,28 @@ describe('weld against a real engine', () => {
 
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`error: work dir not found: ${missing}`);
+  });
+
+  // `--port 99999` reached the secret server and failed there with exit code 1, as a bug.
+  it('exits 2 with a hint for a flag value out of range', async () => {
+    const run = await runWeld(['--plain', '--secrets', '--port', '99999'], { env: { HABITUS_TOKEN: 'x' } });
+
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe('error: --port takes a whole number from 1 to 65535, got "99999"\nhint: pass a free TCP port from 1 to 65535, e.g. --port 8080\n');
+  });
+
+  it('names the absolute path of a relative -f and the file under -d', async () => {
+    const project = await makeProject({ 'build.yml': 'build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: app\n' });
+    createdDirs.push(project);
+    const elsewhere = await makeProject({});
+    createdDirs.push(elsewhere);
+
+    const run = await runWeld(['--plain', '-f', './build.yml', '-d', project], { cwd: elsewhere });
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`error: build file not found: ${path.join(elsewhere, 'build.yml')}\n`);
+    expect(run.stderr).toContain(`hint: a relative \`-f\` path is read from the current folder ${elsewhere}, not from the work dir; ${path.join(project, 'build.yml')} exists: pass \`-f ${path.join(project, 'build.yml')}\`\n`);
   });
 
   it('reports an invalid build.yml before an engine that does not answer', async () => {

@@ -44,14 +44,15 @@ describe('DockerEngine without an engine', () => {
     expect(error.hint).toMatch(/demo\/engine-up\.sh/);
   });
 
-  test('reports a refused connection on a file that is not a socket', async () => {
+  test('names a regular file given as the socket', async () => {
     const notASocket = path.join(tempDir, 'plain-file.sock');
     await writeFile(notASocket, '');
     const engine = DockerEngine.connect({ host: `unix://${notASocket}`, env: {} });
 
     const error = await describeError(engine);
 
-    expect(error.message).toBe(`no Docker engine answers at unix://${notASocket}: connection refused`);
+    expect(error.message).toBe(`no Docker engine answers at unix://${notASocket}: ${notASocket} is not a socket`);
+    expect(error.hint).toMatch(/DOCKER_HOST or --host/);
   });
 
   test('reports a refused connection on a loopback port nobody listens on', async () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { connectDocker } from '../../src/engine/docker/connect.js';
 import { DockerEngine } from '../../src/engine/docker/docker-engine.js';
 import type { BuildOutput, BuildRequest, BuildResult } from '../../src/engine/engine.js';
-import { CancelledError, EngineError, InputError } from '../../src/errors.js';
+import { CancelledError, DockerfileError, EngineError, InstructionError } from '../../src/errors.js';
 import { uniqueSuffix } from './helpers.js';
 
 const prefix = `weld-test-engine-${uniqueSuffix()}`;
@@ -240,9 +240,23 @@ describe('DockerEngine.build failures', () => {
   test('rejects a Dockerfile the engine cannot parse as bad input', async () => {
     const run = await runBuild(request('unparsable', 'FROM busybox:1.35\nRUNN echo never\n'));
 
-    expect(run.error).toBeInstanceOf(InputError);
-    expect((run.error as InputError).exitCode).toBe(2);
-    expect((run.error as InputError).message).toMatch(new RegExp(`^Dockerfile of ${prefix}-unparsable:latest is invalid: .*line 2: unknown instruction: RUNN`));
+    expect(run.error).toBeInstanceOf(DockerfileError);
+    expect((run.error as DockerfileError).exitCode).toBe(2);
+    expect((run.error as DockerfileError).message).toBe(`Dockerfile:2, the Dockerfile of ${prefix}-unparsable:latest, is invalid: unknown instruction: RUNN`);
+    expect((run.error as DockerfileError).line).toBe(2);
+    expect((run.error as DockerfileError).reason).toBe('unknown instruction: RUNN');
+  }, BUILD_TIMEOUT_MS);
+
+  test('names a FROM image that is not on the engine and could not be pulled', async () => {
+    // Port 1 on loopback: the pull fails at once, and nothing leaves the machine.
+    const image = `127.0.0.1:1/${prefix}-absent:9`;
+
+    const run = await runBuild(request('absent-base', `FROM ${image}\n`));
+
+    expect(run.error).toBeInstanceOf(InstructionError);
+    expect((run.error as InstructionError).reason).toMatch(new RegExp(`^image ${image.replace(/[.]/g, '\\.')} is not on the Docker engine and could not be pulled: .*127\\.0\\.0\\.1:1`));
+    expect((run.error as InstructionError).index).toBe(1);
+    expect((run.error as InstructionError).hint).toMatch(/build or load the image/);
   }, BUILD_TIMEOUT_MS);
 
   test('rejects an unknown target with the engine message', async () => {

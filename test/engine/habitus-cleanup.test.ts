@@ -427,9 +427,29 @@ describe('cleanup.commands in a weld run', () => {
     const run = await runWeld(['-d', project, '--plain']);
 
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('step builder: cleanup command `rm /no/such/file` exited with code 1');
+    expect(run.stdout).toContain(
+      `step builder: cleanup command \`rm /no/such/file\` exited with code 1; weld removed the tag ${prefix}-failing-cleanup from the image before cleanup`,
+    );
     expect(run.stdout).toMatch(/builder\s+\| rm: can't remove '\/no\/such\/file'/);
+    // The image before cleanup still has the file the cleanup should remove: no tag may name it.
+    await expect(docker('image', 'inspect', `${prefix}-failing-cleanup:latest`)).rejects.toThrow(/No such image/);
     // Other tests may run containers at the same time, so only this image's count.
     expect(await docker('ps', '-a', '-q', '--filter', `ancestor=${prefix}-failing-cleanup:latest`)).toBe('');
+  });
+
+  it('tags the image from before the run again when a cleanup command fails', async () => {
+    const project = await makeProject({ Dockerfile: dockerfile, 'build.yml': buildFile('restored', ['rm -rf /root/.ssh']) });
+    createdDirs.push(project);
+    const image = `${prefix}-restored:latest`;
+    await runWeld(['-d', project, '--plain']);
+    const cleanedId = await docker('image', 'inspect', '--format', '{{.Id}}', image);
+    await writeFile(path.join(project, 'build.yml'), buildFile('restored', ['rm /no/such/file']));
+
+    const run = await runWeld(['-d', project, '--plain']);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`; ${prefix}-restored names the image from before this run again (${cleanedId.slice(7, 19)})`);
+    expect(await docker('image', 'inspect', '--format', '{{.Id}}', image)).toBe(cleanedId);
+    expect(entriesContaining(await saveImage(image), marker)).toEqual([]);
   });
 });

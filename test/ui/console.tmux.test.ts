@@ -237,7 +237,7 @@ describe('console in a tmux terminal', () => {
     expect(screen).toMatch(/^✗ broken failed after [\d.]+s at RUN echo about to fail && exit 3$/m);
     expect(screen).toMatch(/^ {2}│ about to fail$/m);
     // Ink wraps the error message at the screen width, so spaces and line breaks are one.
-    expect(screen.replace(/\s+/g, ' ')).toMatch(/ error: RUN echo about to fail && exit 3 failed: .* returned a non-zero code: 3/);
+    expect(screen.replace(/\s+/g, ' ')).toMatch(/ error: RUN echo about to fail && exit 3 at Dockerfile:2 exited with code 3/);
     expect(screen).not.toContain('q cancel');
   });
 

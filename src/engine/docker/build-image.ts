@@ -6,13 +6,14 @@ import { pipeline } from 'node:stream';
 import type Dockerode from 'dockerode';
 
 import { debug } from '../../debug.js';
-import { CancelledError, EngineError, InputError, WeldError } from '../../errors.js';
+import { CancelledError, DockerfileError, EngineError, InstructionError, WeldError } from '../../errors.js';
 import { packContext, type PackedContext } from '../context.js';
 import type { BuildOutput, BuildRequest, BuildResult } from '../engine.js';
 import { removeBuildContainers } from './build-containers.js';
 import { BuildStreamDecoder, type BuildFailure } from './build-stream.js';
 import { ByteCounter } from './byte-counter.js';
 import { statusCodeOf, engineMessageOf, toConnectionError } from './engine-errors.js';
+import { MISSING_IMAGE_HINT, describeMissingImage, findPulledImage, isImageMissing } from './pull-failure.js';
 
 /** A build request whose context is packed already, so its context folder and Dockerfile content go unread. */
 export type PackedBuildRequest = Omit<BuildRequest, 'contextDir' | 'dockerfileContent'>;
@@ -20,7 +21,7 @@ export type PackedBuildRequest = Omit<BuildRequest, 'contextDir' | 'dockerfileCo
 /** Returns the query of `POST /build`. Unset options are left out rather than sent empty. */
 function toBuildOptions(request: PackedBuildRequest, dockerfile: string): Dockerode.ImageBuildOptions {
   const options: Dockerode.ImageBuildOptions = {
-    t: request.tag,
+    t: request.untagged ? undefined : request.tag,
     dockerfile,
     buildargs: request.buildArgs,
     labels: request.labels,
@@ -41,9 +42,25 @@ function toBuildOptions(request: PackedBuildRequest, dockerfile: string): Docker
   return options;
 }
 
-function toFailureError(failure: BuildFailure, tag: string): EngineError {
-  const message = failure.instruction ? `${failure.instruction} failed: ${failure.message}` : `build of ${tag} failed: ${failure.message}`;
-  return new EngineError(message, { instruction: failure.instruction });
+/** The engine's prefix of a Dockerfile it cannot parse; the line is absent for some errors (`LABEL must have two arguments`). */
+const PARSE_ERROR = /^(?:dockerfile parse error(?: line (\d+))?|failed to parse Dockerfile):\s*/i;
+
+/**
+ * Returns the error of a build that the engine ended with an error message. A FROM or
+ * `COPY --from` image that is missing from the engine and could not be pulled is named
+ * as such, because the registry's own error (often a DNS failure) does not say so.
+ */
+async function toFailureError(docker: Dockerode, failure: BuildFailure, tag: string): Promise<EngineError> {
+  let reason = failure.message;
+  let hint: string | undefined;
+  const pulledImage = failure.code === undefined ? findPulledImage(failure.instruction, failure.message) : undefined;
+  if (pulledImage !== undefined && (await isImageMissing(docker, pulledImage))) {
+    reason = describeMissingImage(pulledImage, failure.message);
+    hint = MISSING_IMAGE_HINT;
+  }
+
+  const message = failure.instruction ? `${failure.instruction} failed: ${reason}` : `build of ${tag} failed: ${reason}`;
+  return new InstructionError(message, { instruction: failure.instruction, index: failure.index, reason, commandExitCode: failure.code }, { hint });
 }
 
 function toRequestError(error: unknown, request: PackedBuildRequest, endpoint: string): WeldError {
@@ -53,10 +70,14 @@ function toRequestError(error: unknown, request: PackedBuildRequest, endpoint: s
 
   const status = statusCodeOf(error);
   const message = engineMessageOf(error);
-  if (status === 400 && /dockerfile parse error/i.test(message)) {
-    // A bad Dockerfile is bad input: name the file, as weld's own checks do.
-    return new InputError(`${request.dockerfilePath} of ${tag} is invalid: ${message}`, {
-      hint: 'fix the Dockerfile at the line the message names',
+  const parseError = PARSE_ERROR.exec(message);
+  if (status === 400 && parseError) {
+    // A bad Dockerfile is bad input: name the file and line, as weld's own checks do.
+    const line = parseError[1] === undefined ? undefined : Number(parseError[1]);
+    const reason = message.slice(parseError[0].length);
+    const location = line === undefined ? request.dockerfilePath : `${request.dockerfilePath}:${line}`;
+    return new DockerfileError(`${location}, the Dockerfile of ${tag}, is invalid: ${reason}`, { dockerfile: request.dockerfilePath, line, reason }, {
+      hint: line === undefined ? `fix ${request.dockerfilePath}` : `fix line ${line} of ${request.dockerfilePath}`,
       cause: error,
     });
   }
@@ -123,7 +144,7 @@ export async function sendBuildContext(
     counter.destroy();
   }
 
-  if (decoder.failure) throw toFailureError(decoder.failure, request.tag);
+  if (decoder.failure) throw await toFailureError(docker, decoder.failure, request.tag);
   if (!decoder.imageId) {
     throw new EngineError(`the Docker engine ended the build of ${request.tag} without reporting an image id`, {
       hint: "the engine's own log (journalctl -u docker, or dockerd's log file) records why the build stopped",

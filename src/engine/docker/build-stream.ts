@@ -15,6 +15,8 @@ export interface BuildFailure {
   code?: number;
   /** Text of the last `Step N/M : ...` line before the error, e.g. `RUN exit 3`. */
   instruction?: string;
+  /** N of that `Step N/M` line: the 1-based number of the instruction. */
+  index?: number;
 }
 
 const STEP_PATTERN = /^Step (\d+)\/(\d+) : ([\s\S]*)$/;
@@ -132,7 +134,7 @@ export class BuildStreamDecoder {
     const error = readError(message);
     if (error !== undefined) {
       this.flushText();
-      this.failure = { ...error, instruction: this.instruction?.text };
+      this.failure = { ...error, instruction: this.instruction?.text, index: this.instruction?.index };
     }
   }
 

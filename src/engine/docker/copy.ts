@@ -12,6 +12,7 @@ import { CancelledError, EngineError, WeldError, isCancellation } from '../../er
 import type { CopyRequest, CopyResult } from '../engine.js';
 import { extractFromSource, type ArchiveSource } from '../extract.js';
 import { ReadableSource } from '../extract/archive-source.js';
+import { ownerLabels } from './abandoned-copies.js';
 import { directEndpointOf, requestArchiveDirect } from './archive-request.js';
 import { engineMessageOf, statusCodeOf, toEngineError } from './engine-errors.js';
 import { removeContainer } from './remove-container.js';
@@ -45,7 +46,7 @@ interface OpenedArchive {
  * Command given to the container. It is never started, so the command need not exist;
  * setting one lets the engine create containers from images with no CMD (`FROM scratch`).
  */
-const PLACEHOLDER_COMMAND = '/weld-copy-placeholder';
+export const PLACEHOLDER_COMMAND = '/weld-copy-placeholder';
 const PATH_STAT_HEADER = 'x-docker-container-path-stat';
 /** Bits of Go's `os.FileMode`. */
 const GO_MODE_DIR = 2 ** 31;
@@ -99,7 +100,8 @@ async function createCopyContainer(docker: Dockerode, request: CopyRequest): Pro
       Image: request.image,
       Entrypoint: [PLACEHOLDER_COMMAND],
       Cmd: [],
-      Labels: request.labels,
+      // The labels naming this process let a later run remove the container if this one exits at once.
+      Labels: { ...request.labels, ...ownerLabels() },
       NetworkDisabled: true,
     });
   } catch (error) {
@@ -142,9 +144,9 @@ async function describeMissingPath(container: Dockerode.Container, image: string
     }
 
     const name = path.posix.basename(child);
-    if (stat === undefined || isFolder(stat)) return `the closest existing folder is ${parent}, which has no ${name}; ${check}`;
-    if (isSymlink(stat)) return `${parent} is a symbolic link to ${stat.linkTarget}, which has no ${name}; ${check}`;
-    return `${parent} is a file, not a folder; ${check}`;
+    if (stat === undefined || isFolder(stat)) return `the closest folder that exists is \`${parent}\`, and it has no \`${name}\`; ${check}`;
+    if (isSymlink(stat)) return `\`${parent}\` is a symbolic link to \`${stat.linkTarget}\`, which has no \`${name}\`; ${check}`;
+    return `\`${parent}\` is a file, not a folder; ${check}`;
   } catch (error) {
     debug('engine:copy', `could not look for the closest folder of ${missingPath}:`, String(error));
     return check;

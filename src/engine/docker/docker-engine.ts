@@ -19,12 +19,14 @@ import type {
   SquashRequest,
   SquashResult,
 } from '../engine.js';
+import { removeAbandonedCopies } from './abandoned-copies.js';
 import { buildImage } from './build-image.js';
 import { connectDocker, type ConnectionOptions, type DockerConnection } from './connect.js';
-import { copyFromImage } from './copy.js';
+import { PLACEHOLDER_COMMAND, copyFromImage } from './copy.js';
 import { engineMessageOf, statusCodeOf, toConnectionError, toEngineError } from './engine-errors.js';
 import { removeContainer } from './remove-container.js';
 import { runContainer } from './run-container.js';
+import { splitTag } from './split-tag.js';
 import { commitContainer, squashContainer } from './squash.js';
 
 /** One entry of `GET /images/{name}/history`. */
@@ -117,6 +119,16 @@ export class DockerEngine implements Engine {
     }
   }
 
+  async tagImage(image: string, tag: string): Promise<void> {
+    const { repository, tag: version } = splitTag(tag);
+    try {
+      await this.docker.getImage(image).tag({ repo: repository, tag: version });
+    } catch (error) {
+      if (statusCodeOf(error) === 404) throw new EngineError(`cannot tag image ${image} as ${tag}: the image is not in the Docker engine at ${this.endpoint}`, { cause: error });
+      throw toEngineError(error, `tagging image ${image} as ${tag}`, this.endpoint);
+    }
+  }
+
   async removeImage(image: string, options: { force: boolean; noPrune: boolean }): Promise<void> {
     try {
       await this.docker.getImage(image).remove({ force: options.force, noprune: options.noPrune });
@@ -147,6 +159,14 @@ export class DockerEngine implements Engine {
       // 404: gone already. 409: a container or a child image still uses it.
       if (status === 404 || status === 409) return false;
       throw toEngineError(error, `removing image ${imageId}`, this.endpoint);
+    }
+  }
+
+  async removeAbandonedCopies(): Promise<number> {
+    try {
+      return await removeAbandonedCopies(this.docker, PLACEHOLDER_COMMAND);
+    } catch (error) {
+      throw toEngineError(error, 'removing copy containers that earlier runs left', this.endpoint);
     }
   }
 

@@ -1,6 +1,8 @@
 // Turns the errors of dockerode, docker-modem and Node's sockets into `EngineError`s
 // that name the endpoint and what to try.
 
+import { statSync } from 'node:fs';
+
 import { EngineError } from '../../errors.js';
 
 /** Parts of the errors docker-modem and Node's net, tls and ssh2 modules throw. */
@@ -30,6 +32,19 @@ function asClientError(error: unknown): DockerClientError {
 
 function socketPathOf(endpoint: string): string | undefined {
   return endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : undefined;
+}
+
+/**
+ * Returns whether `socketPath` exists and is something other than a socket. Connecting
+ * to a regular file or a folder fails with ECONNREFUSED on Linux, which reads as if an
+ * engine were down. Runs only on that error path, so the synchronous stat costs nothing.
+ */
+function isNotASocket(socketPath: string): boolean {
+  try {
+    return !statSync(socketPath).isSocket();
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -69,6 +84,12 @@ export function toConnectionError(error: unknown, endpoint: string): EngineError
   if (code === 'ENOENT') {
     return new EngineError(`no Docker engine answers at ${endpoint}: ${socketPath ?? 'the socket'} does not exist`, {
       hint: START_ENGINE_HINT,
+      cause: error,
+    });
+  }
+  if ((code === 'ECONNREFUSED' || code === 'ENOTSOCK') && socketPath !== undefined && isNotASocket(socketPath)) {
+    return new EngineError(`no Docker engine answers at ${endpoint}: ${socketPath} is not a socket`, {
+      hint: "point DOCKER_HOST or --host at the Docker engine's socket, such as unix:///var/run/docker.sock",
       cause: error,
     });
   }

@@ -14,6 +14,7 @@ import { CancelledError, EngineError } from '../../errors.js';
 import type { BuildOutput } from '../engine.js';
 import { sendBuildContext, type PackedBuildRequest } from './build-image.js';
 import { engineMessageOf, statusCodeOf } from './engine-errors.js';
+import { splitTag } from './split-tag.js';
 
 /** A build that finishes a squash. */
 export interface SquashInstructionsRequest {
@@ -114,6 +115,7 @@ export async function applySquashInstructions(
   const buildRequest: PackedBuildRequest = {
     dockerfilePath: DOCKERFILE_NAME,
     tag: request.tag,
+    untagged: true,
     buildArgs: {},
     noCache: true,
     rm: true,
@@ -124,14 +126,21 @@ export async function applySquashInstructions(
 
   try {
     const context = await packDockerfile(dockerfile);
+    // The build is not aborted with the squash: an engine that loses the client goes on
+    // with the instruction at hand and commits an image after weld looked for what to
+    // remove. Its instructions only set configuration, so it ends within a second, and
+    // its result gets the tag only if the squash is still wanted by then.
     const result = await sendBuildContext(
       docker,
       endpoint,
       buildRequest,
       { stream: Readable.from([context]), dockerfile: DOCKERFILE_NAME },
       (output) => logBuildOutput(request.tag, output),
-      signal,
+      new AbortController().signal,
     );
+    if (signal.aborted) throw new CancelledError(`squash of ${request.tag} cancelled`);
+    const { repository, tag } = splitTag(request.tag);
+    await docker.getImage(result.imageId).tag({ repo: repository, tag });
     return result.imageId;
   } catch (error) {
     await removeUnfinishedSquash(docker, request.importedId, request.tag);

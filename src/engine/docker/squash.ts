@@ -14,6 +14,7 @@ import { CancelledError, EngineError } from '../../errors.js';
 import type { SquashRequest, SquashResult } from '../engine.js';
 import { engineMessageOf, statusCodeOf, toEngineError } from './engine-errors.js';
 import { applySquashInstructions } from './squash-instructions.js';
+import { splitTag } from './split-tag.js';
 
 /** The parts of an image's configuration that a squash keeps, as `GET /images/{name}/json` returns them. */
 export interface ImageConfig {
@@ -58,14 +59,6 @@ function quoteWord(value: string): string {
 /** Escapes a bare Dockerfile argument (WORKDIR, USER), which the engine also expands. */
 function escapeBare(value: string): string {
   return value.replace(/[\\$]/g, (character) => `\\${character}`);
-}
-
-/** Splits `registry:5000/name:tag` into repository and tag; the tag is `latest` when absent. */
-function splitTag(reference: string): { repository: string; tag: string } {
-  const lastSlash = reference.lastIndexOf('/');
-  const colon = reference.indexOf(':', lastSlash + 1);
-  if (colon < 0) return { repository: reference, tag: 'latest' };
-  return { repository: reference.slice(0, colon), tag: reference.slice(colon + 1) };
 }
 
 function healthcheckChange(healthcheck: NonNullable<ImageConfig['Healthcheck']>): string | undefined {

@@ -3,6 +3,7 @@
 // stay on one filesystem.
 
 import { randomBytes } from 'node:crypto';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -25,6 +26,39 @@ const TEMP_DIR_PREFIX = '.weld-tmp-';
 const PREVIOUS_SUFFIX = '-previous';
 /** `.weld-tmp-<pid>-<random>[-previous]`: the pid lets a later run find what a killed one left. */
 const TEMP_DIR_PATTERN = /^\.weld-tmp-(\d+)-[0-9a-f]+(-previous)?$/;
+
+/**
+ * Temp folders that exist right now, each with the copy it is replacing while the swap
+ * of replaceWithStaged is under way. A process that exits at once (a second Ctrl-C)
+ * runs no `finally` block, so an exit listener removes these synchronously.
+ */
+const liveStagings = new Map<Staging, { target?: string }>();
+let exitListenerAdded = false;
+
+/**
+ * Removes the temp folders of copies still under way, synchronously, as the process
+ * exits. A previous copy renamed aside goes back in place when the new one is not
+ * there yet, so that an exit in the middle of the swap loses neither.
+ */
+export function removeLiveStagingsSync(): void {
+  for (const [staging, swap] of liveStagings) {
+    try {
+      if (swap.target !== undefined && existsSync(staging.previous) && !existsSync(swap.target)) renameSync(staging.previous, swap.target);
+      rmSync(staging.dir, { recursive: true, force: true });
+      rmSync(staging.previous, { recursive: true, force: true });
+    } catch {
+      // A folder the user cannot write: a later run removes it (see removeAbandonedStaging).
+    }
+  }
+  liveStagings.clear();
+}
+
+function trackStaging(staging: Staging): void {
+  liveStagings.set(staging, {});
+  if (exitListenerAdded) return;
+  exitListenerAdded = true;
+  process.on('exit', removeLiveStagingsSync);
+}
 
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
@@ -93,14 +127,22 @@ export async function createStaging(destinationDir: string): Promise<Staging> {
 
   const dir = path.join(destinationDir, `${TEMP_DIR_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
   const staged = path.join(dir, 'staged');
-  await mkdir(staged, { recursive: true, mode: 0o700 });
-  return { dir, staged, previous: `${dir}${PREVIOUS_SUFFIX}` };
+  const staging: Staging = { dir, staged, previous: `${dir}${PREVIOUS_SUFFIX}` };
+  trackStaging(staging);
+  try {
+    await mkdir(staged, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    liveStagings.delete(staging);
+    throw error;
+  }
+  return staging;
 }
 
 /** Removes the temp folder and the previous copy, if any. */
 export async function removeStaging(staging: Staging): Promise<void> {
   await removeTree(staging.dir);
   await removeTree(staging.previous);
+  liveStagings.delete(staging);
 }
 
 /**
@@ -108,6 +150,8 @@ export async function removeStaging(staging: Staging): Promise<void> {
  * aside first and renamed back if the move fails; `removeStaging` deletes it after.
  */
 export async function replaceWithStaged(source: string, target: string, staging: Staging): Promise<void> {
+  const swap = liveStagings.get(staging);
+  if (swap) swap.target = target;
   let hadPrevious = false;
   try {
     await rename(target, staging.previous);

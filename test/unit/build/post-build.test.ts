@@ -228,10 +228,70 @@ describe('cleanup commands', () => {
     const { result, events } = await run(plan, engine);
 
     expect(result.outcome).toBe('failed');
-    expect(failure(events)).toMatchObject({ error: { message: 'step builder: cleanup command `rm /missing` exited with code 1' } });
+    expect(failure(events)?.error.message).toMatch(/^step builder: cleanup command `rm \/missing` exited with code 1; /);
     expect(engine.containerRuns).toHaveLength(1);
     expect(engine.squashes).toEqual([]);
     expect(engine.removedContainers).toEqual(['container-1']);
+  });
+
+  it('that fail tag the image from before the run again, and the error says so', async () => {
+    const engine = scriptedEngine('builder');
+    engine.tagsBeforeBuild = { 'builder:latest': 'sha256:0123456789abcdef' };
+    engine.containerScripts['rm /nonexistent-file'] = { exitCode: 1 };
+    const plan = makePlan([makeStep('builder', { cleanupCommands: ['rm /nonexistent-file'] })]);
+
+    const { events } = await run(plan, engine);
+
+    expect(engine.tags).toEqual([{ image: 'sha256:0123456789abcdef', tag: 'builder:latest' }]);
+    expect(engine.removedUntaggedImages).toEqual(['sha256:builder:latest']);
+    expect(failure(events)?.error.message).toBe(
+      'step builder: cleanup command `rm /nonexistent-file` exited with code 1; builder:latest names the image from before this run again (0123456789ab)',
+    );
+  });
+
+  it('that fail remove the tag when no image had the name before the run', async () => {
+    const engine = scriptedEngine('builder');
+    engine.tagsBeforeBuild = {};
+    engine.containerScripts['rm /nonexistent-file'] = { exitCode: 1 };
+    const plan = makePlan([makeStep('builder', { cleanupCommands: ['rm /nonexistent-file'] })]);
+
+    const { events } = await run(plan, engine);
+
+    expect(engine.tags).toEqual([]);
+    expect(engine.removedImages).toEqual([{ image: 'builder:latest', force: false, noPrune: false }]);
+    expect(failure(events)?.error.message).toBe(
+      'step builder: cleanup command `rm /nonexistent-file` exited with code 1; weld removed the tag builder:latest from the image before cleanup',
+    );
+  });
+
+  it('that fail say so when the tag cannot be moved off the built image', async () => {
+    const engine = scriptedEngine('builder');
+    engine.tagsBeforeBuild = {};
+    engine.containerScripts['rm /nonexistent-file'] = { exitCode: 1 };
+    engine.removeImage = async () => {
+      throw new Error('image is in use');
+    };
+    const plan = makePlan([makeStep('builder', { cleanupCommands: ['rm /nonexistent-file'] })]);
+
+    const { events } = await run(plan, engine);
+
+    const error = failure(events)?.error;
+    expect(error?.message).toMatch(/; the tag builder:latest still names the image before cleanup, which contains what the cleanup should remove \(image is in use\)$/);
+    expect(error?.hint).toMatch(/^remove the tag with docker rmi builder:latest before you push it; /);
+  });
+
+  it('that are cancelled do not leave the tag on the built image', async () => {
+    const engine = scriptedEngine('builder');
+    engine.tagsBeforeBuild = { 'builder:latest': 'sha256:0123456789abcdef' };
+    engine.containerScripts['sleep 10'] = { ms: 5_000 };
+    const plan = makePlan([makeStep('builder', { cleanupCommands: ['sleep 10'] })]);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+
+    const { result } = await run(plan, engine, { signal: controller.signal });
+
+    expect(result.outcome).toBe('cancelled');
+    expect(engine.tags).toEqual([{ image: 'sha256:0123456789abcdef', tag: 'builder:latest' }]);
   });
 });
 

@@ -22,6 +22,8 @@ export interface ScriptedBuild {
   ms?: number;
   /** Fail with this message after the outputs. */
   failure?: { message: string; instruction: string };
+  /** Fail with this error after the outputs, as the Docker engine implementation would. */
+  error?: Error;
   sizeBytes: number;
 }
 
@@ -35,6 +37,12 @@ export class ScriptedEngine implements Engine {
   readonly commits: string[] = [];
   readonly squashes: SquashRequest[] = [];
   readonly removedContainers: string[] = [];
+  readonly tags: { image: string; tag: string }[] = [];
+  /**
+   * What each image name points to before the run's builds, by name; names left out do
+   * not exist. Unset, every scripted image exists from the start.
+   */
+  tagsBeforeBuild: Record<string, string> | undefined;
   /**
    * Output and exit code of container runs, by their argv joined with spaces; a command
    * not listed prints nothing and exits 0. `ms` delays the exit (abortable).
@@ -59,12 +67,18 @@ export class ScriptedEngine implements Engine {
         reject(new CancelledError());
       });
     });
+    if (script.error) throw script.error;
     if (script.failure) throw new EngineError(script.failure.message, { instruction: script.failure.instruction, hint: 'fix the instruction' });
     return { imageId: `sha256:${request.tag}` };
   }
 
+  /** Errors that copies of these source paths fail with. */
+  copyErrors: Record<string, Error> = {};
+
   async copyFromImage(request: CopyRequest) {
     this.copies.push(request);
+    const copyError = this.copyErrors[request.sourcePath];
+    if (copyError) throw copyError;
     const target = path.join(request.destinationDir, path.posix.basename(request.sourcePath));
     await mkdir(request.destinationDir, { recursive: true });
     await writeFile(target, 'binary');
@@ -73,12 +87,21 @@ export class ScriptedEngine implements Engine {
   }
 
   async inspectImage(image: string): Promise<ImageFacts> {
+    if (this.tagsBeforeBuild && !this.requests.some((request) => request.tag === image)) {
+      const id = this.tagsBeforeBuild[image];
+      if (id === undefined) throw new EngineError(`image ${image} not found`);
+      return { id, sizeBytes: 1, layers: [] };
+    }
     const script = this.builds[image]!;
     return {
       id: `sha256:${image}`,
       sizeBytes: script.sizeBytes,
       layers: [{ id: `sha256:${image}`, createdBy: '/bin/sh -c #(nop)  CMD ["/server"]', sizeBytes: script.sizeBytes, createdMs: 0 }],
     };
+  }
+
+  async tagImage(image: string, tag: string) {
+    this.tags.push({ image, tag });
   }
 
   async removeImage(image: string, options: { force: boolean; noPrune: boolean }) {
@@ -88,6 +111,13 @@ export class ScriptedEngine implements Engine {
   async removeUntaggedImage(imageId: string) {
     this.removedUntaggedImages.push(imageId);
     return true;
+  }
+
+  abandonedCopySweeps = 0;
+
+  async removeAbandonedCopies() {
+    this.abandonedCopySweeps += 1;
+    return 0;
   }
 
   async removeContainersLabelled(key: string, value: string) {

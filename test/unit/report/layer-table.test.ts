@@ -13,6 +13,8 @@ describe('describeLayerInstruction', () => {
       expected: 'COPY file:62b1a3708989… in /helloworld',
     },
     { createdBy: '', expected: '(no instruction recorded)' },
+    { createdBy: '/bin/sh -ec #(nop)  SHELL [/bin/sh -ec]', expected: 'SHELL [/bin/sh -ec]' },
+    { createdBy: '/bin/bash -o pipefail -c #(nop)  CMD ["sh"]', expected: 'CMD ["sh"]' },
   ])('turns "$createdBy" into "$expected"', ({ createdBy, expected }) => {
     expect(describeLayerInstruction(createdBy)).toBe(expected);
   });
@@ -37,6 +39,26 @@ describe('buildLayerRows', () => {
 
     expect(rows.map((row) => row.id)).toEqual(['111111111111', '<missing>', '<missing>']);
     expect(rows.map((row) => row.share)).toEqual([0, 0.75, 0.25]);
+  });
+
+  it('reads RUN entries in the shell that a SHELL entry below them set', () => {
+    const image: FinalImage = {
+      step: 'app',
+      image: 'app:latest',
+      imageId: 'sha256:abc',
+      sizeBytes: 10,
+      layers: [
+        { id: '<missing>', createdBy: '/bin/sh -ec #(nop)  CMD ["sh"]', sizeBytes: 0, createdMs: 0 },
+        { id: '<missing>', createdBy: '/bin/sh -ec echo hi > /x', sizeBytes: 3, createdMs: 0 },
+        { id: '<missing>', createdBy: '/bin/sh -ec #(nop)  SHELL [/bin/sh -ec]', sizeBytes: 0, createdMs: 0 },
+        { id: '<missing>', createdBy: '/bin/sh -c echo before > /y', sizeBytes: 7, createdMs: 0 },
+      ],
+      savings: [],
+    };
+
+    const rows = buildLayerRows(image);
+
+    expect(rows.map((row) => row.instruction)).toEqual(['CMD ["sh"]', 'RUN echo hi > /x', 'SHELL [/bin/sh -ec]', 'RUN echo before > /y']);
   });
 
   it('shortens ids without the sha256 prefix', () => {

@@ -74,13 +74,26 @@ describe('plain reporter in watch mode', () => {
       time: NOON,
       source: 'build-file',
       error: { message: 'build.yml:7: unknown field dependson', hint: 'did you mean depends_on?' },
+      files: ['build.yml'],
     });
 
     expect(lines).toEqual([
       'weld | error: build.yml:7: unknown field dependson',
       'weld | hint: did you mean depends_on?',
-      'weld | still watching, with the last build.yml that could be planned',
+      'weld | still watching; no run starts until build.yml can be planned',
     ]);
+  });
+
+  it('names the Dockerfile that cannot be planned, not build.yml', () => {
+    const lines = print({
+      type: 'watch-error',
+      time: NOON,
+      source: 'build-file',
+      error: { message: 'unknown instruction RUNN at other/Dockerfile:2, the Dockerfile of step `other` (build.yml:12)', hint: 'fix the instruction' },
+      files: ['other/Dockerfile'],
+    });
+
+    expect(lines.at(-1)).toBe('weld | still watching; no run starts until other/Dockerfile can be planned');
   });
 
   it('prints the end of the session', () => {

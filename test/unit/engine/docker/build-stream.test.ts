@@ -125,6 +125,7 @@ describe('BuildStreamDecoder', () => {
       message: "The command '/bin/sh -c exit 3' returned a non-zero code: 3",
       code: 3,
       instruction: 'RUN exit 3',
+      index: 2,
     });
     expect(decoder.imageId).toBeUndefined();
   });
@@ -139,7 +140,7 @@ describe('BuildStreamDecoder', () => {
     const { outputs, decoder } = decode([body({ stream: 'Step 1/1 : RUN false\n' }, { stream: 'last words' }, { error: 'boom' })]);
 
     expect(outputs.at(-1)).toEqual({ kind: 'log', line: 'last words' });
-    expect(decoder.failure).toEqual({ message: 'boom', instruction: 'RUN false' });
+    expect(decoder.failure).toEqual({ message: 'boom', instruction: 'RUN false', index: 1 });
   });
 
   test('takes the image id a quiet build prints', () => {

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
 import { describe, expect, test } from 'vitest';
 
 import { engineMessageOf, toConnectionError, toEngineError } from '../../../../src/engine/docker/engine-errors.js';
@@ -28,6 +32,17 @@ describe('toConnectionError', () => {
     expect(error).toBeInstanceOf(EngineError);
     expect(error?.message).toMatch(message);
     expect(error?.hint).toMatch(hint);
+  });
+
+  test('names a socket path that is a regular file', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'weld-engine-errors-')), 'docker.sock');
+    writeFileSync(file, '');
+
+    const error = toConnectionError(socketError({ code: 'ECONNREFUSED' }), `unix://${file}`);
+
+    rmSync(path.dirname(file), { recursive: true });
+    expect(error?.message).toBe(`no Docker engine answers at unix://${file}: ${file} is not a socket`);
+    expect(error?.hint).toMatch(/DOCKER_HOST or --host/);
   });
 
   test('keeps the socket error as the cause', () => {
