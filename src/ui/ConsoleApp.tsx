@@ -14,7 +14,7 @@ import { lastLines } from './line-buffer.js';
 import { LogPane } from './LogPane.js';
 import { LogView } from './LogView.js';
 import { PrintedBlock } from './PrintedBlock.js';
-import { describeStepDetail } from './step-text.js';
+import { describeReuse, describeStepDetail } from './step-text.js';
 import { StepGraph } from './StepGraph.js';
 import { useConsoleKeys, useKeysEnabled } from './use-console-keys.js';
 import { useNavigationState } from './use-navigation-state.js';
@@ -87,7 +87,14 @@ export function ConsoleApp({ state, buildFile, workDir, watch, closing, onCancel
     return (
       <>
         {printed}
-        <LogView label={selectedStep.label} log={selectedStep.log} scrollFromBottom={navigation.scrollFromBottom} height={layout.logViewLines} width={columns} />
+        <LogView
+          label={selectedStep.label}
+          log={selectedStep.log}
+          origin={selectedStep.reused ? describeReuse(selectedStep) : undefined}
+          scrollFromBottom={navigation.scrollFromBottom}
+          height={layout.logViewLines}
+          width={columns}
+        />
       </>
     );
   }
@@ -97,11 +104,11 @@ export function ConsoleApp({ state, buildFile, workDir, watch, closing, onCancel
         {printed}
         {watch && !closing && navigation.help && (
           <Box marginTop={1}>
-            <KeyHelp canRebuild={onRebuild !== undefined} />
+            <KeyHelp canRebuild={onRebuild !== undefined} watch={watch} />
           </Box>
         )}
         {watch && !closing && (
-          <Footer keysEnabled={keysEnabled} cancelling={false} waiting watchedPaths={state.watch?.watchedPaths} canRebuild={onRebuild !== undefined} selected={selected} />
+          <Footer keysEnabled={keysEnabled} cancelling={false} waiting watch watchedPaths={state.watch?.watchedPaths} canRebuild={onRebuild !== undefined} selected={selected} />
         )}
       </>
     );
@@ -127,7 +134,7 @@ export function ConsoleApp({ state, buildFile, workDir, watch, closing, onCancel
         />
         {navigation.help && (
           <Box marginTop={1}>
-            <KeyHelp canRebuild={onRebuild !== undefined} />
+            <KeyHelp canRebuild={onRebuild !== undefined} watch={watch} />
           </Box>
         )}
         {!navigation.help && steps.length > 0 && (
@@ -149,6 +156,7 @@ export function ConsoleApp({ state, buildFile, workDir, watch, closing, onCancel
             keysEnabled={keysEnabled}
             cancelling={cancelling}
             waiting={watch && state.run === undefined}
+            watch={watch}
             watchedPaths={state.watch?.watchedPaths}
             canRebuild={onRebuild !== undefined}
           />

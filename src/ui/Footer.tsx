@@ -10,6 +10,8 @@ export interface FooterProps {
   cancelling: boolean;
   /** True in watch mode between runs. */
   waiting: boolean;
+  /** True in watch mode, where `q` ends the session, during a run too. */
+  watch: boolean;
   /** Files and folders watch mode watches, once it reported them. */
   watchedPaths?: number;
   /** True when `r` starts a rebuild. */
@@ -19,7 +21,7 @@ export interface FooterProps {
 }
 
 /** Draws one line of key hints, the cancelling notice, or what watch mode waits for. */
-export function Footer({ keysEnabled, cancelling, waiting, watchedPaths, canRebuild, selected }: FooterProps) {
+export function Footer({ keysEnabled, cancelling, waiting, watch, watchedPaths, canRebuild, selected }: FooterProps) {
   if (cancelling) {
     return <Text color="yellow">{keysEnabled ? 'cancelling… press q again to quit at once' : 'cancelling…'}</Text>;
   }
@@ -31,5 +33,5 @@ export function Footer({ keysEnabled, cancelling, waiting, watchedPaths, canRebu
     return <Text dimColor wrap="truncate-end">{`${watched}${keys}`}</Text>;
   }
   if (!keysEnabled) return null;
-  return <Text dimColor wrap="truncate-end">{`↑/↓ select · Enter log · a all logs${rebuild} · ? keys · q cancel`}</Text>;
+  return <Text dimColor wrap="truncate-end">{`↑/↓ select · Enter log · a all logs${rebuild} · ? keys · q ${watch ? 'quit' : 'cancel'}`}</Text>;
 }

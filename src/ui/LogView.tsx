@@ -9,6 +9,8 @@ import { Rule } from './Rule.js';
 export interface LogViewProps {
   label: string;
   log: LineBuffer;
+  /** Origin of a log that an earlier run printed, e.g. `reused from run 2`. */
+  origin?: string;
   /** Lines scrolled up from the end; 0 follows new lines. */
   scrollFromBottom: number;
   /** Rows for log lines. */
@@ -24,10 +26,12 @@ export function visibleRange(size: number, height: number, scrollFromBottom: num
 }
 
 /** Draws a title with the line numbers shown, the lines, and the keys that scroll. */
-export function LogView({ label, log, scrollFromBottom, height, width }: LogViewProps) {
+export function LogView({ label, log, origin, scrollFromBottom, height, width }: LogViewProps) {
   const { start, end } = visibleRange(log.size, height, scrollFromBottom);
   const firstNumber = log.total - log.size + 1;
-  const position = log.size === 0 ? 'no output yet' : `lines ${(firstNumber + start).toLocaleString('en-US')}–${(firstNumber + end - 1).toLocaleString('en-US')} of ${log.total.toLocaleString('en-US')}`;
+  // A log from an earlier run is complete: it will get no more lines.
+  const empty = origin === undefined ? 'no output yet' : 'no output';
+  const position = log.size === 0 ? empty : `lines ${(firstNumber + start).toLocaleString('en-US')}–${(firstNumber + end - 1).toLocaleString('en-US')} of ${log.total.toLocaleString('en-US')}`;
   const droppedNote = log.total > log.size ? ` · only the last ${LOG_RING_LINES.toLocaleString('en-US')} are kept` : '';
 
   return (
@@ -39,7 +43,7 @@ export function LogView({ label, log, scrollFromBottom, height, width }: LogView
         <Box flexShrink={1}>
           <Text wrap="truncate-end">
             <Text bold>{label}</Text>
-            <Text dimColor>{` · ${position}${droppedNote}`}</Text>
+            <Text dimColor>{` · ${origin === undefined ? '' : `${origin} · `}${position}${droppedNote}`}</Text>
           </Text>
         </Box>
         <Box flexShrink={0} width={1} />

@@ -29,7 +29,7 @@ function describeImage(image: FinalImageSize): string {
   return `${image.image} ${formatBytes(image.sizeBytes)} (${sign}${formatBytes(Math.abs(image.deltaBytes))})`;
 }
 
-/** Draws one watch event as a line, or two for an error with a hint. */
+/** Draws one watch event as a line, or up to three for an error: its hint and, for a failed plan, the files that must plan again. */
 export function WatchNotice({ event }: WatchNoticeProps) {
   switch (event.type) {
     case 'watch-triggered': {
@@ -44,10 +44,12 @@ export function WatchNotice({ event }: WatchNoticeProps) {
     case 'watch-error': {
       const failures = { 'build-file': 'the build cannot be planned', watcher: 'watching files failed', run: 'a run or its clean-up failed outside any step' } as const;
       const failure = failures[event.source];
+      const waitsFor = event.source === 'build-file' ? (event.files ?? ['build.yml']).join(' and ') : undefined;
       return (
         <Box flexDirection="column">
           <Text color="red">{`✗ ${failure}: ${event.error.message}`}</Text>
           {event.error.hint !== undefined && <Text>{`  hint: ${event.error.hint}`}</Text>}
+          {waitsFor !== undefined && <Text dimColor>{`  still watching; no run starts until ${waitsFor} can be planned`}</Text>}
         </Box>
       );
     }

@@ -56,6 +56,10 @@ export interface StepView {
   skippedBecause?: string;
   /** The last LOG_RING_LINES lines the step printed, cleaned for the terminal. */
   log: LineBuffer;
+  /** True for a step the watch run did not rebuild: it shows the image and log of run `logRun`. */
+  reused?: boolean;
+  /** Number of the watch run that printed `log`; absent outside watch mode. */
+  logRun?: number;
 }
 
 /** One artifact copy out of a step's image. */
@@ -102,6 +106,8 @@ export type WatchEvent = Extract<BuildEvent, { type: 'watch-ready' | 'watch-trig
 export interface WatchView {
   /** Files and folders being watched, once watch mode reported them. */
   watchedPaths?: number;
+  /** Number of the latest run that watch mode started. */
+  run?: number;
   /** The error that stops the next run until a file changes, e.g. an invalid build.yml. */
   error?: EventError;
   stopped: boolean;
@@ -175,11 +181,13 @@ function computeDepths(steps: readonly StepPlan[]): Map<string, number> {
 
 function startRun(state: ConsoleState, event: Extract<BuildEvent, { type: 'run-started' }>): ConsoleState {
   const depths = computeDepths(event.steps);
+  const run = state.watch?.run;
   const steps: Record<string, StepView> = {};
   for (const plan of event.steps) {
     // A step a watch run does not rebuild keeps its last image: it shows as cached, with
-    // the size the previous run reported.
+    // the size and the log of the run that built it.
     const previous = plan.reused ? state.steps[plan.label] : undefined;
+    const logRun = plan.reused ? previous?.logRun : run;
     steps[plan.label] = {
       label: plan.label,
       image: plan.image,
@@ -187,8 +195,10 @@ function startRun(state: ConsoleState, event: Extract<BuildEvent, { type: 'run-s
       depth: depths.get(plan.label) ?? 0,
       state: plan.reused ? 'cached' : 'queued',
       instructionsCached: 0,
-      log: EMPTY_LINE_BUFFER,
+      log: previous?.log ?? EMPTY_LINE_BUFFER,
       ...(previous?.sizeBytes === undefined ? {} : { sizeBytes: previous.sizeBytes }),
+      ...(plan.reused ? { reused: true } : {}),
+      ...(logRun === undefined ? {} : { logRun }),
     };
   }
   const order = event.steps
@@ -267,7 +277,7 @@ function reduceWatch(state: ConsoleState, event: WatchEvent): ConsoleState {
     case 'watch-stopped':
       return { ...state, watch: { ...watch, stopped: true }, printed: [...state.printed, { kind: 'watch', event }] };
     case 'watch-triggered':
-      return { ...state, watch: { ...watch, error: undefined }, printed: [...state.printed, { kind: 'watch', event }] };
+      return { ...state, watch: { ...watch, run: event.run, error: undefined }, printed: [...state.printed, { kind: 'watch', event }] };
   }
 }
 

@@ -31,6 +31,11 @@ export function describeDependencies(step: StepView): string {
   return step.dependsOn.length === 0 ? '' : `← ${step.dependsOn.join(', ')}`;
 }
 
+/** Returns the origin of the image and log of a step that the watch run reused, e.g. `reused from run 2`. */
+export function describeReuse(step: StepView): string {
+  return step.logRun === undefined ? 'reused from an earlier run' : `reused from run ${step.logRun}`;
+}
+
 /** Returns what a step is doing or how it ended, e.g. `3/12 RUN go build .` or `cached`. */
 export function describeStepDetail(step: StepView, steps: Readonly<Record<string, StepView>>): string {
   switch (step.state) {
@@ -53,7 +58,7 @@ export function describeStepDetail(step: StepView, steps: Readonly<Record<string
       return step.instructionsCached > 0 ? `built, ${step.instructionsCached}/${total} cached` : 'built';
     }
     case 'cached':
-      return 'cached';
+      return step.reused ? describeReuse(step) : 'cached';
     case 'failed': {
       // The error itself is printed in full at the end of the run, so the row shows only where.
       // Only an error that names its instruction failed at one: a command, cleanup or

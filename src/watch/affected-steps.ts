@@ -20,12 +20,14 @@ export interface ChangeImpact {
   ignoreFileChanged: boolean;
   /** Changed paths that any step or the plan reads, relative to the work dir, in order. */
   relevantPaths: string[];
+  /** The changed build.yml and Dockerfiles among them. */
+  planningPaths: string[];
 }
 
 /** Works out which steps the changed paths (absolute, in the order they changed) touch. */
 export function assessChanges(targets: WatchTargets, changedPaths: string[]): ChangeImpact {
   const direct = new Map<string, StepRebuild>();
-  const impact: ChangeImpact = { direct: [], buildFileChanged: false, dockerfileChanged: false, ignoreFileChanged: false, relevantPaths: [] };
+  const impact: ChangeImpact = { direct: [], buildFileChanged: false, dockerfileChanged: false, ignoreFileChanged: false, relevantPaths: [], planningPaths: [] };
 
   for (const changed of changedPaths) {
     const role = classifyPath(targets, changed);
@@ -34,6 +36,7 @@ export function assessChanges(targets: WatchTargets, changedPaths: string[]): Ch
     if (!role.isBuildFile && touched.length === 0) continue;
 
     impact.relevantPaths.push(label);
+    if (role.isBuildFile || role.dockerfileOf.length > 0) impact.planningPaths.push(label);
     impact.buildFileChanged ||= role.isBuildFile;
     impact.dockerfileChanged ||= role.dockerfileOf.length > 0;
     impact.ignoreFileChanged ||= role.ignoreFileOf.length > 0;

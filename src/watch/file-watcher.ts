@@ -27,6 +27,11 @@ const NEW_FOLDER_RECHECK_MS = [100, 1_000, 4_000] as const;
 export interface FileWatcherOptions {
   /** Absolute paths to watch: folders (with everything inside) and files. */
   roots: string[];
+  /**
+   * Absolute paths of the files among the roots. The folder of each is watched too,
+   * so `isIgnored` must let those folders through.
+   */
+  files?: string[];
   /** Returns true for a path not to watch; a folder it rejects is not entered. */
   isIgnored(candidate: string, stats?: Stats): boolean;
   /** Poll every this many milliseconds instead of relying on OS notifications. */
@@ -184,7 +189,14 @@ export function startFileWatcher(options: FileWatcherOptions): FileWatcher {
   watcher.on('addDir', (folder: string) => scheduleRecheck(0, [folder]));
 
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-  watcher.add(options.roots);
+  // chokidar 4.0.3 stops watching a file root once the file is unlinked, and looks for
+  // its return only when it was the one path watched. A build.yml or Dockerfile that a
+  // branch switch or an editor deletes and writes again would then go unnoticed, so
+  // the folder of each file is watched too, and chokidar reports the file when it returns.
+  // NOTE: a context folder gets no such watch, so one deleted and created again is seen
+  // only when its parent folder is watched anyway, as the folder of build.yml usually is.
+  const folders = (options.files ?? []).map((file) => path.dirname(file));
+  watcher.add([...new Set([...options.roots, ...folders])]);
 
   return {
     ready,

@@ -19,7 +19,7 @@ import { createChangeBatcher, type Timers } from './change-batcher.js';
 import { startFileWatcher, type FileWatcher, type FileWatcherOptions } from './file-watcher.js';
 import { toRelativeLabel } from './ignore-rules.js';
 import { compareFinalSizes, listPaths } from './run-summary.js';
-import { classifyPath, createWatchFilter, loadWatchTargets, type LoadIgnoreMatcher, type WatchTargets } from './watch-targets.js';
+import { createWatchFilter, loadWatchTargets, type LoadIgnoreMatcher, type WatchTargets } from './watch-targets.js';
 
 /** Settings every run of the session shares; the session sets the rest per run. */
 export type WatchRunSettings = Omit<RunBuildOptions, 'plan' | 'runId' | 'only' | 'previousFacts' | 'keepArtifacts' | 'signal'>;
@@ -114,7 +114,12 @@ export function startWatchSession(options: WatchSessionOptions): WatchSession {
   let runCount = 0;
 
   let pendingPaths: string[] = [];
-  /** Paths of build.yml and Dockerfiles that could not be planned; retried with the next change. */
+  /**
+   * True while build.yml and the Dockerfiles cannot be planned. No run starts then,
+   * because the last good plan would build what they no longer describe.
+   */
+  let planBroken = false;
+  /** Changed paths held while the plan is broken; the run that follows a good plan takes them. */
   let deferredPaths: string[] = [];
   let fullRebuildRequested = false;
   /** Steps of a cancelled run that the next run takes over. */
@@ -169,15 +174,21 @@ export function startWatchSession(options: WatchSessionOptions): WatchSession {
 
   const watcherOptions = (watched: WatchTargets): FileWatcherOptions => ({
     roots: watched.roots,
+    files: [watched.buildFile, ...watched.dockerfiles.keys()],
     isIgnored: createWatchFilter(watched),
     pollMs: options.pollMs,
     onChange: (change) => batcher.push(change),
     onError: reportWatcherError,
   });
 
+  /** Steps and roots of the last `watch-ready` event, to tell whether the next watcher watches anything else. */
+  let reportedScope: string | undefined;
+
   /**
    * Works out the targets of the current plan and watches them; the old watcher
-   * stops once the new one is ready. Rejects when a .dockerignore cannot be read.
+   * stops once the new one is ready. Reports `watch-ready` at the start, and again
+   * only when the steps, the roots or the count of watched paths changed, so that
+   * an edited Dockerfile does not repeat it. Rejects when a .dockerignore cannot be read.
    */
   const watchPlan = async (): Promise<void> => {
     const next = await loadWatchTargets(plan, { loadIgnoreMatcher: options.loadIgnoreMatcher, createdPaths });
@@ -185,8 +196,15 @@ export function startWatchSession(options: WatchSessionOptions): WatchSession {
     const previous = watcher;
     watcher = startWatcher(watcherOptions(next));
     await watcher.ready;
+    const countBefore = previous?.countWatched();
     await previous?.close();
-    emit({ type: 'watch-ready', time: Date.now(), steps: plan.graph.labels, watchedPaths: watcher.countWatched(), ...(options.pollMs ? { pollMs: options.pollMs } : {}) });
+
+    const watchedPaths = watcher.countWatched();
+    const scope = JSON.stringify([plan.graph.labels, [...next.roots].sort()]);
+    const unchanged = previous !== undefined && scope === reportedScope && countBefore === watchedPaths;
+    reportedScope = scope;
+    if (unchanged) return;
+    emit({ type: 'watch-ready', time: Date.now(), steps: plan.graph.labels, watchedPaths, ...(options.pollMs ? { pollMs: options.pollMs } : {}) });
   };
 
   /** Watches the current plan again; on failure reports it and keeps watching what was watched. */
@@ -199,13 +217,17 @@ export function startWatchSession(options: WatchSessionOptions): WatchSession {
     }
   };
 
-  /** Loads build.yml again; on failure reports it and returns undefined, keeping the last good plan. */
-  const reloadPlan = async (): Promise<BuildPlan | undefined> => {
+  /**
+   * Loads build.yml again. On failure reports it with the build.yml and Dockerfiles
+   * changed since the last good plan, and returns undefined.
+   */
+  const reloadPlan = async (impact: ChangeImpact): Promise<BuildPlan | undefined> => {
     try {
       return await options.reloadPlan();
     } catch (error) {
       debug('watch', 'build.yml could not be planned again', error instanceof Error ? (error.stack ?? error.message) : String(error));
-      emit({ type: 'watch-error', time: Date.now(), source: 'build-file', error: toEventError(error) });
+      const files = impact.planningPaths.length > 0 ? impact.planningPaths : [toRelativeLabel(plan.manifest.workDir, plan.manifest.file)];
+      emit({ type: 'watch-error', time: Date.now(), source: 'build-file', error: toEventError(error), files });
       return undefined;
     }
   };
@@ -214,9 +236,13 @@ export function startWatchSession(options: WatchSessionOptions): WatchSession {
    * Takes the pending changes and works out the next run, or undefined when they
    * touch no step. A change to build.yml or a Dockerfile plans again. A new plan
    * rebuilds the steps whose definition differs from the last good plan, with the
-   * steps the same changes touch and everything downstream. A build.yml put back as
-   * it was in the last good plan therefore rebuilds only the steps whose context
-   * contains it.
+   * steps the same changes touch and everything downstream. A valid build.yml edited
+   * and put back as it was therefore rebuilds only the steps whose context contains it.
+   *
+   * While the plan is broken, every change that a step or the plan reads plans again
+   * and, while that fails, reports the error again and starts no run. The first good
+   * plan after that always starts a run, so that the user sees the error cleared: when
+   * nothing else changed, every step rebuilds, mostly from the layer cache.
    */
   const prepareRun = async (): Promise<PreparedRun | undefined> => {
     const requested = fullRebuildRequested;
@@ -225,24 +251,27 @@ export function startWatchSession(options: WatchSessionOptions): WatchSession {
     pendingPaths = [];
     deferredPaths = [];
     const restarted = carried.length > 0;
+    const recovering = planBroken;
 
     let impact: ChangeImpact = assessChanges(targets!, paths);
+    const because = toRelativeLabel(plan.manifest.workDir, plan.manifest.file);
     const definitionChanges: StepRebuild[] = [];
-    if (impact.buildFileChanged || impact.dockerfileChanged) {
-      const next = await reloadPlan();
-      if (next) {
-        const because = toRelativeLabel(plan.manifest.workDir, plan.manifest.file);
-        for (const step of findChangedDefinitions(plan, next)) definitionChanges.push({ step, reason: 'build-file', because });
-        plan = next;
-        await rewatchPlan();
-      } else {
-        // Until the plan loads again, changes to what planning reads do not start runs.
-        deferredPaths = paths.filter((changed) => {
-          const role = classifyPath(targets!, changed);
-          return role.isBuildFile || role.dockerfileOf.length > 0;
-        });
+    if (planBroken && !requested && impact.relevantPaths.length === 0) {
+      deferredPaths = paths;
+      return undefined;
+    }
+    if (planBroken || impact.buildFileChanged || impact.dockerfileChanged) {
+      const next = await reloadPlan(impact);
+      if (!next) {
+        planBroken = true;
+        deferredPaths = paths;
+        return undefined;
       }
-      impact = assessChanges(targets!, paths.filter((changed) => !deferredPaths.includes(changed)));
+      planBroken = false;
+      for (const step of findChangedDefinitions(plan, next)) definitionChanges.push({ step, reason: 'build-file', because });
+      plan = next;
+      await rewatchPlan();
+      impact = assessChanges(targets!, paths);
     } else if (impact.ignoreFileChanged) {
       await rewatchPlan();
       impact = assessChanges(targets!, paths);
@@ -254,6 +283,9 @@ export function startWatchSession(options: WatchSessionOptions): WatchSession {
       ...impact.direct,
       ...definitionChanges,
     ];
+    if (recovering && selected.length === 0) {
+      selected.push(...selectAllSteps(plan.graph, 'build-file').map((rebuild) => ({ ...rebuild, because })));
+    }
     carried = [];
     const rebuilds = expandRebuilds(plan.graph, selected, unfinished);
     if (rebuilds.length === 0) return undefined;

@@ -194,28 +194,31 @@ describe('weld --watch on the demo', () => {
     expect(build.artifactMatches).toBe(true);
   });
 
-  it('an invalid build.yml is reported, then fixed', async () => {
+  it('an invalid build.yml blocks runs until fixed', async () => {
     const buildFile = path.join(demo, 'build.yml');
     const valid = await readFile(buildFile, 'utf8');
     const mark = child.events.length;
 
     await writeFile(buildFile, valid.replace('depends_on:', 'dependson:'));
     const error = await child.waitFor('watch-error', mark, 30_000);
-    await sleep(QUIET_MS);
-    const runsWhileInvalid = child.eventsOf('watch-triggered', mark).length;
     const editMark = child.events.length;
     await writeFile(path.join(demo, 'main.go'), await mainGoWith('hello while build.yml is invalid'));
-    const whileInvalid = await waitForSummary(editMark);
+    const again = await child.waitFor('watch-error', editMark, 30_000);
+    await sleep(QUIET_MS);
+    const runsWhileInvalid = child.eventsOf('watch-triggered', mark).length;
     const fixMark = child.events.length;
     await writeFile(buildFile, valid);
     const fixed = await waitForSummary(fixMark);
 
     expect(error.source).toBe('build-file');
     expect(error.error.message).toContain('dependson');
+    expect(error.files).toEqual(['build.yml']);
+    expect(again.error.message).toContain('dependson');
     expect(runsWhileInvalid).toBe(0);
-    expect(whileInvalid.outcome).toBe('succeeded');
     expect(fixed.outcome).toBe('succeeded');
     expect(fixed.trigger).toEqual({ kind: 'change', path: 'build.yml' });
+    // The edit made while build.yml was invalid is built once it is fixed.
+    expect((await inspectBuild()).mainGo).toContain('hello while build.yml is invalid');
   });
 
   it('SIGINT exits 130 and removes the artifact', async () => {

@@ -215,6 +215,42 @@ describe('ConsoleApp keys', () => {
     expect(forceExit).toHaveBeenCalledExactlyOnceWith(130);
   });
 
+  test('? in watch mode: q ends the session', async () => {
+    // The key list described q as cancelling the run only, but in watch mode it ends the session too.
+    const { stdin, lastFrame } = renderApp(copying, { watch: true, onRebuild: () => {} });
+    await settle();
+
+    stdin.write('?');
+    await settle();
+
+    expect(lastFrame()).toContain('  r          rebuild every step (watch mode)');
+    expect(lastFrame()).toContain('  q  Ctrl-C  cancel any run and end watch mode; press again to quit at once');
+    expect(lastFrame()).not.toContain('cancel the run;');
+  });
+
+  test('footer of a watch run offers q to quit', () => {
+    const { lastFrame } = renderApp(copying, { watch: true, onRebuild: () => {} });
+
+    expect(lastFrame()?.split('\n').at(-1)).toBe('↑/↓ select · Enter log · a all logs · r rebuild · ? keys · q quit');
+  });
+
+  test('Enter on a reused step shows its earlier log', async () => {
+    const events = readFixture('watch-two-runs');
+    const secondStart = events.findIndex((event) => event.type === 'run-started' && event.runId === 'watch-run-2');
+    const start = events[secondStart] as Extract<BuildEvent, { type: 'run-started' }>;
+    const reusedStart: BuildEvent = { ...start, steps: start.steps.map((step) => (step.label === 'builder' ? { ...step, reused: true } : step)) };
+    const state = foldEvents([...events.slice(0, secondStart), reusedStart]);
+    const { stdin, lastFrame } = renderApp(state, { watch: true, onRebuild: () => {}, rows: 30 });
+    await settle();
+
+    stdin.write(KEYS.enter);
+    await settle();
+
+    const lines = lastFrame()?.split('\n') ?? [];
+    expect(lines[0]).toMatch(/^── builder · reused from run 1 · lines 1–17 of 17 ─+$/);
+    expect(lines).toContain('-rwxr-xr-x 1 root root 6012345 Dec  4 08:13 /go/bin/server');
+  });
+
   test('r asks for a full rebuild in watch mode', async () => {
     const onRebuild = vi.fn();
     const { stdin } = renderApp(copying, { watch: true, onRebuild });
@@ -290,6 +326,22 @@ describe('ConsoleApp at the end of a run', () => {
     const { lastFrame } = renderApp(foldEvents(events), { watch: true });
 
     expect(lastFrame()?.split('\n').at(-1)).toBe('watching 7 paths · selected builder · ↑/↓ select · Enter log · ? keys · q quit');
+  });
+
+  test('watch error names the failing Dockerfile', () => {
+    const error: BuildEvent = {
+      type: 'watch-error',
+      time: Date.now(),
+      source: 'build-file',
+      error: { message: 'unknown instruction RUNN at other/Dockerfile:2', hint: 'fix the instruction' },
+      files: ['other/Dockerfile'],
+    };
+
+    const { lastFrame } = renderApp(foldEvents([...readFixture('demo-two-stage'), error]), { watch: true, columns: 100, rows: 60 });
+
+    const lines = trimLineEnds(lastFrame()).split('\n');
+    expect(lines).toContain('✗ the build cannot be planned: unknown instruction RUNN at other/Dockerfile:2');
+    expect(lines).toContain('  still watching; no run starts until other/Dockerfile can be planned');
   });
 
   test('? between watch runs shows the keys', async () => {

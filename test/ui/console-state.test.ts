@@ -219,6 +219,30 @@ describe('reduceConsole across runs', () => {
     expect(second.steps.production?.state).toBe('queued');
   });
 
+  test('reused step keeps the log of the run that built it', () => {
+    // Enter on a reused step showed "no output yet" when the new run dropped its log.
+    const events = readFixture('watch-two-runs');
+    const secondTriggered = events.findIndex((event) => event.type === 'watch-triggered' && event.run === 2);
+    const first = foldEvents(events.slice(0, secondTriggered + 1));
+    const start = events[secondTriggered + 1] as Extract<BuildEvent, { type: 'run-started' }>;
+    const reuse = (run: number, runId: string): BuildEvent[] => [
+      { type: 'watch-triggered', time: start.time, run, trigger: { kind: 'change', path: 'deploy.yml' }, paths: ['deploy.yml'], pathCount: 1, steps: [], restarted: false },
+      { ...start, runId, steps: start.steps.map((step) => (step.label === 'builder' ? { ...step, reused: true } : step)) },
+    ];
+
+    const second = foldEvents(reuse(2, 'watch-run-2'), first);
+    const third = foldEvents(reuse(3, 'watch-run-3'), second);
+
+    expect(first.steps.builder?.log.size).toBe(17);
+    expect(first.steps.builder?.logRun).toBe(1);
+    expect(second.steps.builder).toMatchObject({ reused: true, logRun: 1 });
+    expect(second.steps.builder?.log).toBe(first.steps.builder?.log);
+    expect(third.steps.builder).toMatchObject({ reused: true, logRun: 1 });
+    expect(third.steps.builder?.log).toBe(first.steps.builder?.log);
+    expect(third.steps.production).toMatchObject({ log: { size: 0 }, logRun: 3 });
+    expect(third.steps.production?.reused).toBeUndefined();
+  });
+
   test('watch events are printed in order and the watched paths kept', () => {
     const events = readFixture('watch-two-runs');
     const secondStart = events.findIndex((event) => event.type === 'run-started' && event.runId === 'watch-run-2');
@@ -226,7 +250,7 @@ describe('reduceConsole across runs', () => {
     const state = foldEvents(events.slice(0, secondStart));
 
     expect(state.printed.map((item) => (item.kind === 'watch' ? item.event.type : item.kind))).toEqual(['run-summary', 'watch-run-summary', 'watch-triggered']);
-    expect(state.watch).toEqual({ watchedPaths: 7, stopped: false });
+    expect(state.watch).toEqual({ watchedPaths: 7, run: 2, stopped: false });
   });
 
   test('watch events before the first run are taken', () => {

@@ -1,7 +1,7 @@
 // The watcher over real files (chokidar and inotify, no engine): what an editor's
 // save, swap files, folder renames and bursts turn into once batched.
 
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { InputError } from '../../../src/errors.js';
 import { createChangeBatcher, type ChangeBatcher } from '../../../src/watch/change-batcher.js';
 import { describeWatchError, startFileWatcher, type FileWatcher } from '../../../src/watch/file-watcher.js';
 import { createWatchFilter, loadWatchTargets } from '../../../src/watch/watch-targets.js';
-import { makeWatchProject, planProject, removeWatchProject } from './watch-project.js';
+import { BUILD_YML, makeWatchProject, planProject, removeWatchProject } from './watch-project.js';
 
 /** Time to wait after the last batch before saying no other batch came. */
 const QUIET_MS = 800;
@@ -38,6 +38,7 @@ function relativeBatches(): string[][] {
 
 async function startWatching(pollMs?: number): Promise<void> {
   const targets = await loadWatchTargets(await planProject(dir), { loadIgnoreMatcher });
+  const files = [targets.buildFile, ...targets.dockerfiles.keys()];
   batches = [];
   batcher = createChangeBatcher({
     onBatch: (paths) => batches.push(paths),
@@ -45,6 +46,7 @@ async function startWatching(pollMs?: number): Promise<void> {
   });
   watcher = startFileWatcher({
     roots: targets.roots,
+    files,
     isIgnored: createWatchFilter(targets),
     pollMs,
     onChange: (change) => batcher.push(change),
@@ -172,6 +174,28 @@ describe('file watcher', () => {
     }
 
     expect(batches).toEqual([[dockerfile], [dockerfile], [dockerfile]]);
+  });
+
+  it.each([
+    ['build.yml', 'build.yml', undefined],
+    ['Dockerfile.production', 'Dockerfile.production', undefined],
+    ['build.yml, polling', 'build.yml', 100],
+  ])('%s is watched again once deleted and restored', async (_case, name, pollMs) => {
+    // Without the lint step no context is the project folder, so both files lie outside every context.
+    await writeFile(path.join(dir, 'build.yml'), BUILD_YML.slice(0, BUILD_YML.indexOf('    lint:')));
+    await startWatching(pollMs);
+    const file = path.join(dir, name);
+    const aside = path.join(dir, 'aside');
+    const reported = () => batches.filter((batch) => batch.includes(file)).length;
+
+    await rename(file, aside);
+    await waitUntil(() => reported() === 1);
+    await rename(aside, file);
+    await waitUntil(() => reported() === 2);
+    await writeFile(file, `${await readFile(file, 'utf8')}# edited\n`);
+    await waitUntil(() => reported() === 3);
+
+    expect(relativeBatches()).toEqual([[name], [name], [name]]);
   });
 
   it('polling reports a change too', async () => {

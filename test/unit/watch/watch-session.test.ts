@@ -1,7 +1,7 @@
 // The watch session over a scripted engine and a scripted file watcher: which runs
 // start, with which steps and why, and what is left when the session stops.
 
-import { access, writeFile } from 'node:fs/promises';
+import { access, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import type { FileChangeKind } from '../../../src/watch/change-batcher.js';
 import { describeWatchError, type FileWatcher, type FileWatcherOptions } from '../../../src/watch/file-watcher.js';
 import { startWatchSession, supersededImages, type WatchSession, type WatchSessionOptions } from '../../../src/watch/watch-session.js';
 import { ScriptedEngine, type ScriptedBuild } from '../build/scripted-engine.js';
-import { BUILD_YML, makeWatchProject, planProject, removeWatchProject } from './watch-project.js';
+import { BUILD_YML, makeWatchProject, planProject, PROJECT_FILES, removeWatchProject } from './watch-project.js';
 
 /** Debounce time of the tests' sessions; short, so the tests stay fast. */
 const TEST_DEBOUNCE_MS = 20;
@@ -27,13 +27,16 @@ class ScriptedWatcher {
   options?: FileWatcherOptions;
   started = 0;
   closed = 0;
+  /** What the next watcher started counts as watched. */
+  watchedCount = 7;
 
   readonly start = (options: FileWatcherOptions): FileWatcher => {
     this.options = options;
     this.started += 1;
+    const count = this.watchedCount;
     return {
       ready: Promise.resolve(),
-      countWatched: () => 7,
+      countWatched: () => count,
       close: async () => {
         this.closed += 1;
       },
@@ -261,29 +264,93 @@ describe('watch session', () => {
     expect(summaries[2]!.steps.map((rebuild) => rebuild.step)).toEqual(['production']);
   });
 
-  it('an invalid build.yml is reported, then fixed', async () => {
+  it('invalid build.yml blocks runs until fixed', async () => {
     await start();
     await waitForSummaries(1);
+    const before = engine.requests.length;
 
     await writeFile(path.join(dir, 'build.yml'), BUILD_YML.replace('  steps:', '  stepz:'));
     watcher.report(dir, 'build.yml');
-    await waitFor(() => eventsOf('watch-error').length > 0, 'the build.yml error');
-    await sleep(QUIET_MS);
-    const runsWhileInvalid = eventsOf('watch-triggered').length;
+    await waitFor(() => eventsOf('watch-error').length === 1, 'the build.yml error');
     watcher.report(dir, 'docs/index.md');
-    await waitForSummaries(2);
+    await waitFor(() => eventsOf('watch-error').length === 2, 'the error again');
+    await sleep(QUIET_MS);
+    const builtWhileInvalid = builtSince(before);
     await writeFile(path.join(dir, 'build.yml'), BUILD_YML.replace('name: docs', 'name: handbook'));
     engine['builds'].handbook = scripts().docs!;
     watcher.report(dir, 'build.yml');
-    await waitForSummaries(3);
+    await waitForSummaries(2);
+
+    const errors = eventsOf('watch-error');
+    expect(errors.map((error) => error.source)).toEqual(['build-file', 'build-file']);
+    expect(errors[0]!.error.message).toMatch(/steps/);
+    expect(errors.map((error) => error.files)).toEqual([['build.yml'], ['build.yml']]);
+    expect(builtWhileInvalid).toEqual([]);
+    expect(eventsOf('watch-triggered')).toHaveLength(2);
+    // The change made while build.yml was invalid is built with the fixed plan.
+    expect(eventsOf('watch-triggered')[1]!.steps).toEqual([{ step: 'docs', reason: 'changed', because: 'docs/index.md' }]);
+    expect(engine.requests.at(-1)!.tag).toBe('handbook');
+  });
+
+  it('restored build.yml rebuilds every step', async () => {
+    // lint's .dockerignore excludes build.yml, so no step reads it as a source.
+    await start();
+    await waitForSummaries(1);
+    const buildFile = path.join(dir, 'build.yml');
+
+    await rm(buildFile);
+    watcher.report(dir, 'build.yml', 'unlink');
+    await waitFor(() => eventsOf('watch-error').length === 1, 'the missing build.yml');
+    await writeFile(buildFile, BUILD_YML);
+    watcher.report(dir, 'build.yml', 'add');
+    await waitForSummaries(2);
+
+    expect(eventsOf('watch-error')[0]!.files).toEqual(['build.yml']);
+    expect(eventsOf('watch-triggered')[1]!.steps).toEqual([
+      { step: 'builder', reason: 'build-file', because: 'build.yml' },
+      { step: 'production', reason: 'build-file', because: 'build.yml' },
+      { step: 'docs', reason: 'build-file', because: 'build.yml' },
+      { step: 'lint', reason: 'build-file', because: 'build.yml' },
+    ]);
+    expect(eventsOf('watch-run-summary')[1]!.outcome).toBe('succeeded');
+  });
+
+  it('missing Dockerfile blocks runs until restored', async () => {
+    const running = await start();
+    await waitForSummaries(1);
+    const before = engine.requests.length;
+    const dockerfile = path.join(dir, 'docs', 'Dockerfile');
+
+    await rm(dockerfile);
+    watcher.report(dir, 'docs/Dockerfile', 'unlink');
+    await waitFor(() => eventsOf('watch-error').length === 1, 'the missing Dockerfile');
+    watcher.report(dir, 'docs/index.md');
+    await waitFor(() => eventsOf('watch-error').length === 2, 'the error after a source change');
+    running.requestFullRebuild();
+    await waitFor(() => eventsOf('watch-error').length === 3, 'the error after a rebuild request');
+    await sleep(QUIET_MS);
+    const builtWhileMissing = builtSince(before);
+    await writeFile(dockerfile, PROJECT_FILES['docs/Dockerfile']!);
+    watcher.report(dir, 'docs/Dockerfile', 'add');
+    await waitForSummaries(2);
+
+    expect(eventsOf('watch-error').map((error) => error.files)).toEqual([['docs/Dockerfile'], ['docs/Dockerfile'], ['docs/Dockerfile']]);
+    expect(builtWhileMissing).toEqual([]);
+    expect(eventsOf('watch-triggered')).toHaveLength(2);
+    expect(eventsOf('watch-triggered')[1]!.steps).toEqual([{ step: 'docs', reason: 'changed', because: 'docs/Dockerfile' }]);
+  });
+
+  it('invalid instruction names its Dockerfile', async () => {
+    await start();
+    await waitForSummaries(1);
+
+    await writeFile(path.join(dir, 'docs', 'Dockerfile'), 'FROM busybox:1.35\nRUNN true\n');
+    watcher.report(dir, 'docs/Dockerfile');
+    await waitFor(() => eventsOf('watch-error').length === 1, 'the Dockerfile error');
 
     const error = eventsOf('watch-error')[0]!;
-    expect(error.source).toBe('build-file');
-    expect(error.error.message).toMatch(/steps/);
-    expect(runsWhileInvalid).toBe(1);
-    expect(eventsOf('watch-triggered')[1]!.steps.map((rebuild) => rebuild.step)).toEqual(['docs']);
-    expect(eventsOf('watch-triggered')[2]!.steps).toEqual([{ step: 'docs', reason: 'build-file', because: 'build.yml' }]);
-    expect(engine.requests.at(-1)!.tag).toBe('handbook');
+    expect(error.error.message).toContain('RUNN');
+    expect(error.files).toEqual(['docs/Dockerfile']);
   });
 
   it('a Dockerfile change plans again and builds the new content', async () => {
@@ -297,6 +364,24 @@ describe('watch session', () => {
     expect(engine.requests.at(-1)!.dockerfileContent.toString()).toContain('/srv/server');
     expect(watcher.started).toBe(2);
     expect(watcher.closed).toBe(1);
+  });
+
+  it('watch-ready repeats only when watching changes', async () => {
+    await start();
+    await waitForSummaries(1);
+
+    await writeFile(path.join(dir, 'Dockerfile.production'), 'FROM busybox:1.35\nCOPY server /srv/server\n');
+    watcher.report(dir, 'Dockerfile.production');
+    await waitForSummaries(2);
+    const afterDockerfile = eventsOf('watch-ready').length;
+    watcher.watchedCount = 5;
+    await writeFile(path.join(dir, 'app', '.dockerignore'), '*.md\nnode_modules\n*.txt\n');
+    watcher.report(dir, 'app/.dockerignore');
+    await waitForSummaries(3);
+
+    expect(watcher.started).toBe(3);
+    expect(afterDockerfile).toBe(1);
+    expect(eventsOf('watch-ready').map((ready) => ready.watchedPaths)).toEqual([7, 5]);
   });
 
   it('a requested full rebuild builds every step', async () => {
