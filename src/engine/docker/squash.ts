@@ -7,9 +7,11 @@
 // Nothing is written to disk and nothing needs root on the host.
 
 import type { IncomingMessage } from 'node:http';
+import { PassThrough } from 'node:stream';
 
 import type Dockerode from 'dockerode';
 
+import { debug } from '../../debug.js';
 import { CancelledError, EngineError } from '../../errors.js';
 import type { SquashRequest, SquashResult } from '../engine.js';
 import { engineMessageOf, statusCodeOf, toEngineError } from './engine-errors.js';
@@ -150,19 +152,46 @@ async function readImageConfig(docker: Dockerode, endpoint: string, image: strin
 /**
  * Streams the export of `request.containerId` into the import API and returns the new
  * image's id. The image is tagged `request.tag` when `tagged` is set, else untagged.
+ *
+ * The import request itself is never aborted. An engine that had the whole export
+ * already finishes the import even when the client goes, and the image id would be
+ * lost with the response. On abort, or when the export fails, the body is ended where
+ * it is instead: the engine then rejects the cut archive or imports it, and an image
+ * it imports anyway is removed here.
  */
 async function importContainer(docker: Dockerode, request: SquashRequest, changes: string[], tagged: boolean, signal: AbortSignal): Promise<string> {
   const { repository, tag } = splitTag(request.tag);
+  const body = new PassThrough();
   let exported: IncomingMessage | undefined;
+  let exportError: unknown;
+  const cutBody = (): void => {
+    exported?.unpipe(body);
+    exported?.destroy();
+    body.end();
+  };
+  signal.addEventListener('abort', cutBody, { once: true });
   try {
     exported = (await docker.getContainer(request.containerId).export({ abortSignal: signal })) as IncomingMessage;
-    const response = (await docker.importImage(exported, {
+    exported.on('error', (error) => {
+      exportError ??= error;
+      cutBody();
+    });
+    exported.pipe(body);
+    const response = (await docker.importImage(body, {
       ...(tagged ? { repo: repository, tag } : {}),
       changes,
       message: SQUASH_MESSAGE,
-      abortSignal: signal,
     } as object)) as IncomingMessage;
-    return await readImportResult(response, request.tag);
+    const imageId = await readImportResult(response, request.tag);
+    if (signal.aborted || exportError !== undefined) {
+      await docker
+        .getImage(imageId)
+        .remove({ noprune: true })
+        .catch((error: unknown) => debug('engine', `could not remove image ${imageId} of a cut import`, engineMessageOf(error)));
+      if (exportError !== undefined && !signal.aborted) throw exportError;
+    }
+    if (signal.aborted) throw new CancelledError(`squash of ${request.tag} cancelled`);
+    return imageId;
   } catch (error) {
     if (signal.aborted) throw new CancelledError(`squash of ${request.tag} cancelled`);
     if (error instanceof EngineError) throw error;
@@ -171,6 +200,7 @@ async function importContainer(docker: Dockerode, request: SquashRequest, change
       cause: error,
     });
   } finally {
+    signal.removeEventListener('abort', cutBody);
     exported?.destroy();
   }
 }
