@@ -122,7 +122,9 @@ async function runPlannedBuild(options: RunBuildOptions, leftovers: RunLeftovers
     }),
   });
 
-  await removeAbandonedCopies(engine);
+  // Beside the steps, not before them: the containers only matter to image removals,
+  // which come after the steps, and the request would delay every run.
+  const abandonedCopiesRemoved = removeAbandonedCopies(engine);
 
   const settings: StepSettings = {
     ...options,
@@ -200,6 +202,7 @@ async function runPlannedBuild(options: RunBuildOptions, leftovers: RunLeftovers
   );
 
   await removeRunContainers(engine, options.runId);
+  await abandonedCopiesRemoved;
   leftovers.containersMayExist = false;
 
   const values = [...outcomes.values()];

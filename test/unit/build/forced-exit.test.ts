@@ -42,7 +42,7 @@ describe('describeLeftovers', () => {
 });
 
 describe('runBuild at a forced exit', () => {
-  it('listens for the process exit only while it runs, and sweeps abandoned copies first', async () => {
+  it('listens for the process exit only while it runs, and sweeps abandoned copies', async () => {
     const engine = new ScriptedEngine({ 'app:latest': { outputs: [], ms: 100, sizeBytes: 1 } });
     const before = process.listenerCount('exit');
     let during = 0;
