@@ -15,7 +15,7 @@
 //         deleted, as weld deletes the artifact it created.
 // Warm cache: one untimed run of each side, then `--warm-runs` (default 9) timed runs
 // of each, alternating which side goes first. No cache: weld `--no-cache` against the
-// CLI with `--no-cache` on both builds, `--no-cache-runs` (default 5) runs each,
+// CLI with `--no-cache` on both builds, `--no-cache-runs` (default 9) runs each,
 // alternating; 0 skips this mode. Wall times run from spawn to exit: weld's one
 // process, and the sum of the five CLI commands. Each ratio is median weld / median CLI.
 //
@@ -55,7 +55,7 @@ const ARTIFACT_NAME = 'helloworld';
 const { values: flags } = parseArgs({
   options: {
     'warm-runs': { type: 'string', default: '9' },
-    'no-cache-runs': { type: 'string', default: '5' },
+    'no-cache-runs': { type: 'string', default: '9' },
     // Another build of weld to time, such as a trial copy outside the repository.
     'weld-bin': { type: 'string', default: defaultWeldBin },
   },
