@@ -9,6 +9,8 @@ if [ ! -d node_modules ]; then
   npm ci --no-audit --no-fund
 fi
 npm run --silent build
+# vitest runs the tests without checking their types; tsc checks them with the sources.
+npm run --silent typecheck
 ./demo/engine-up.sh
 ./demo/base-images.sh all
 

@@ -141,7 +141,8 @@ export type BuildEvent =
       runId: string;
       buildFile: string;
       workDir: string;
-      engine: { version: string; endpoint: string };
+      /** `apiVersion` is there whenever weld asked the engine (every run from the command line). */
+      engine: { version: string; apiVersion?: string; endpoint: string };
       steps: StepPlan[];
     }
   | { type: 'step-started'; time: number; step: string }

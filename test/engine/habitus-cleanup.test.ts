@@ -99,7 +99,9 @@ async function saveImage(image: string): Promise<Map<string, Buffer>> {
   const unpack = extract();
   unpack.on('entry', (header, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('data', (chunk: unknown) => {
+      chunks.push(chunk as Buffer);
+    });
     stream.on('end', () => {
       entries.set(header.name, Buffer.concat(chunks));
       next();

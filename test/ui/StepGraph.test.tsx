@@ -118,7 +118,7 @@ describe('StepGraph', () => {
 
     const frame = renderGraph(foldEvents(events), { columns: 80, selected: 'builder' });
 
-    expect(frame.split('\n')[0]).toBe('›✗ builder                failed: after_build_command `make ch…    6.5s');
+    expect(frame?.split('\n')[0]).toBe('›✗ builder                failed: after_build_command `make ch…    6.5s');
   });
 
   test('cancelled run tells cancelled steps from skipped ones', () => {

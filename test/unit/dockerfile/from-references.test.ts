@@ -351,7 +351,7 @@ describe('listVariableFromImages', () => {
     { name: 'a build arg no ARG declares', dockerfile: 'FROM base:$V\n', args: { V: '3' }, expected: [['base:$V', 1, undefined]] },
     { name: 'literal image', dockerfile: 'FROM base:1.0\n', args: {}, expected: [] },
   ])('resolves $name', ({ dockerfile, args, expected }) => {
-    const found = listVariableFromImages(dockerfile, args);
+    const found = listVariableFromImages(dockerfile, args as Record<string, string>);
 
     expect(found.map((entry) => [entry.token, entry.line, entry.resolved])).toEqual(expected);
   });

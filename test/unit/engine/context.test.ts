@@ -41,7 +41,9 @@ async function readTar(stream: Readable): Promise<TarEntry[]> {
   });
   extract.on('entry', (header, body, next) => {
     const chunks: Buffer[] = [];
-    body.on('data', (chunk: Buffer) => chunks.push(chunk));
+    body.on('data', (chunk: unknown) => {
+      chunks.push(chunk as Buffer);
+    });
     body.on('end', () => {
       const name = header.type === 'directory' && !header.name.endsWith('/') ? header.name + '/' : header.name;
       entries.push({
