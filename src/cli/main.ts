@@ -63,6 +63,15 @@ async function checkEngine(options: CliOptions, signal: AbortSignal): Promise<{ 
   return { engine, engineInfo: await engine.describe(signal) };
 }
 
+/**
+ * Returns whether the arguments turn on `--json`, read as written: the flags could not
+ * be parsed, and an NDJSON reader should still get the usage error as an event.
+ */
+function asksForJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((argument) => /^--?json(?:=(?:true|1|t))?$/i.test(argument));
+}
+
 /** Runs weld with the given arguments (without `node` and the script) and returns the exit code. */
 export async function main(argv: string[]): Promise<ExitCodeValue> {
   debug('cli', 'started');
@@ -73,6 +82,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
   } catch (error) {
     if (isHelpOrVersion(error)) return ExitCode.ok;
     printError(error);
+    if (asksForJson(argv)) writeErrorEvent(process.stdout, error, ExitCode.badInput);
     return ExitCode.badInput;
   }
   setDebug(options.debug || options.level === 'debug');

@@ -264,6 +264,16 @@ describe('weld against a real engine', () => {
     expect(run.stderr).toContain('depends_on');
   });
 
+  it('writes a usage error as an error event with --json', async () => {
+    const run = await runWeld(['--json', '--port', '99999']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('error: ');
+    const events = parseEvents(run.stdout);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'error', exitCode: 2, error: { message: expect.stringContaining('--port') } });
+  });
+
   it('exits 2 and builds nothing for an unknown Dockerfile instruction', async () => {
     const project = await makeProject({
       'Dockerfile.base': 'FROM busybox:1.35\nRUN echo base\n',
