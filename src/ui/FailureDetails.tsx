@@ -2,6 +2,7 @@
 // hint, so that the cause is on screen without scrolling back.
 
 import { Box, Text } from 'ink';
+import { shortenInstruction } from '../build/build-error.js';
 import type { EventError } from '../build/events.js';
 import { formatDuration } from '../report/format.js';
 import type { StepView } from './console-state.js';
@@ -37,7 +38,9 @@ function renderLabelled(label: string, color: string, text: string) {
 /** Draws the failed step's title, its last log lines, the error and the hint. */
 export function FailureDetails({ step, error, width }: FailureDetailsProps) {
   // Only the error's own instruction: after the build, the last instruction had succeeded.
-  const instruction = error.instruction;
+  // A message that quotes it already (a failed build's does) leaves it out of the title.
+  const quoted = error.instruction !== undefined && (error.message.includes(error.instruction) || error.message.includes(shortenInstruction(error.instruction)));
+  const instruction = quoted ? undefined : error.instruction;
   const label = step?.label ?? error.step;
   const title = [
     label === undefined ? 'the run failed' : `${label} failed`,

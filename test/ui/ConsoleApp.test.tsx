@@ -289,6 +289,18 @@ describe('ConsoleApp at the end of a run', () => {
     expect(frame).toContain('  hint: Fix the errors the build printed above, then run weld again.');
   });
 
+  test('failure title names the instruction the error leaves out', async () => {
+    const events = readFixture('failed-run').map((event): BuildEvent =>
+      (event.type === 'step-failed' || event.type === 'run-finished') && event.error
+        ? { ...event, error: { ...event.error, message: 'the engine stopped the build' } }
+        : event,
+    );
+    const { lastFrame } = renderApp(foldEvents(events), { columns: 100, rows: 60 });
+    await settle();
+
+    expect(trimLineEnds(lastFrame())).toContain('✗ builder failed after 6.5s at RUN go build');
+  });
+
   test('run with two failed steps shows the cause of each', async () => {
     const events = readFixture('failed-run').map((event): BuildEvent =>
       event.type === 'step-skipped'
@@ -299,7 +311,8 @@ describe('ConsoleApp at the end of a run', () => {
     await settle();
 
     const frame = trimLineEnds(lastFrame());
-    expect(frame).toContain('✗ builder failed after 6.5s at RUN go build');
+    // The builder's error quotes its instruction, so the title does not repeat it.
+    expect(frame).toMatch(/^✗ builder failed after 6\.5s$/m);
     expect(frame).toContain('✗ production failed after 0.1s');
     expect(frame).toContain('command `check` exited with code 4');
   });
