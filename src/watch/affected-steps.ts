@@ -51,9 +51,11 @@ export function assessChanges(targets: WatchTargets, changedPaths: string[]): Ch
 /** Returns a text that changes whenever anything that goes into building the step changes. */
 function describeDefinition(plan: BuildPlan, label: string): string {
   const planned = plan.steps.get(label)!;
-  const { line: _line, ...step } = planned.step;
+  // Positions in build.yml are for messages only: a step that moved has not changed.
+  const { line: _line, targetLine: _targetLine, dependsOnLines: _dependsOnLines, ...step } = planned.step;
+  const secrets = step.secrets.map(({ line: _secretLine, ...secret }) => secret);
   return JSON.stringify({
-    step,
+    step: { ...step, secrets },
     image: planned.image,
     dockerfile: planned.dockerfileContent.toString('base64'),
     dependencies: [...(plan.graph.dependencies.get(label)?.keys() ?? [])].sort(),

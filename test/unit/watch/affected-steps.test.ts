@@ -174,6 +174,24 @@ describe('findChangedDefinitions', () => {
     }
   });
 
+  it('finds nothing when steps only moved down a line', async () => {
+    const project = await makeWatchProject();
+    const withSecret = BUILD_YML.replace('      dockerfile: Dockerfile\n    lint:', '      dockerfile: Dockerfile\n      secrets:\n        token:\n          type: env\n          value: TOKEN\n    lint:');
+    try {
+      await writeFile(path.join(project, 'build.yml'), withSecret);
+      const before = await planProject(project);
+      await writeFile(path.join(project, 'build.yml'), withSecret.replace('  steps:\n', '  steps:\n    # the steps of the service\n'));
+      const after = await planProject(project);
+
+      const changed = findChangedDefinitions(before, after);
+
+      expect(after.steps.get('docs')!.step.secrets[0]!.line).toBe(before.steps.get('docs')!.step.secrets[0]!.line! + 1);
+      expect(changed).toEqual([]);
+    } finally {
+      await removeWatchProject(project);
+    }
+  });
+
   it('finds a step whose Dockerfile content changed', async () => {
     const project = await makeWatchProject();
     try {
