@@ -93,6 +93,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
   // it overlaps with reading build.yml and the engine handshake.
   if (kind === 'console') void preloadConsole();
   const env = Object.keys(options.env).length > 0 ? options.env : process.env;
+  const shellEnv = env === process.env ? undefined : process.env;
   const controller = new AbortController();
   let interrupted = false;
 
@@ -126,7 +127,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
   engineCheck.catch(() => undefined);
 
   try {
-    const manifest = await loadManifest({ file, workDir, env, fileArgument: options.file });
+    const manifest = await loadManifest({ file, workDir, env, shellEnv, fileArgument: options.file });
     const plan = await planBuild(manifest, { uid: options.uid, buildArgs: options.build });
     debug('cli', `planned ${plan.graph.labels.length} steps from ${file}`);
 
@@ -172,7 +173,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       ...toHabitusSettings(options, secrets),
     };
     if (options.watch) {
-      const reloadPlan = async () => planBuild(await loadManifest({ file, workDir, env, fileArgument: options.file }), { uid: options.uid, buildArgs: options.build });
+      const reloadPlan = async () => planBuild(await loadManifest({ file, workDir, env, shellEnv, fileArgument: options.file }), { uid: options.uid, buildArgs: options.build });
       // Loaded here so that a single build does not load chokidar.
       const { runWatch } = await import('../watch/run-watch.js');
       const code = await runWatch({

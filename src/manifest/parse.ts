@@ -23,6 +23,8 @@ export interface ParseOptions {
   workDir?: string;
   /** Values for `_env(NAME)`; a name missing here (or undefined) is an error. */
   env: EnvValues;
+  /** The environment weld started with, given when `env` holds only the `--env` pairs, so that messages can tell the two apart. */
+  shellEnv?: EnvValues;
 }
 
 /** Lines of a parsed build.yml that `checkManifestPaths` names in its messages. */
@@ -106,7 +108,7 @@ export function parseManifestWithLines(text: string, options: ParseOptions): Par
     throw problemsError(fileLabel, [{ message: 'the file is empty', hint: fieldSpec([])!.hint, line: 1 }]);
   }
 
-  const substituted = substituteEnv(document.value, document.positions, options.env);
+  const substituted = substituteEnv(document.value, document.positions, options.env, options.shellEnv);
   const { positions } = substituted;
   const validation = validateDocument(substituted.value, positions);
 

@@ -50,7 +50,11 @@ class Substitution {
   readonly unresolved: YamlPath[] = [];
   private readonly reported = new Set<string>();
 
-  constructor(private readonly env: EnvValues) {}
+  /** `shellEnv` is the environment weld started with, given when `env` holds only the `--env` pairs. */
+  constructor(
+    private readonly env: EnvValues,
+    private readonly shellEnv?: EnvValues,
+  ) {}
 
   /** Replaces the references in `text`; `place` names the key or value for messages. */
   replace(text: string, path: YamlPath, place: { subject: string; line: number }): string {
@@ -87,6 +91,17 @@ class Substitution {
       this.problems.push({
         message: `${place.subject} uses \`${reference}\`, but \`${name}\` is not a valid environment variable name`,
         hint: 'a name is letters, digits and `_`, and does not start with a digit; write one name between the parentheses, e.g. `_env(BUCKET_NAME)`',
+        line: place.line,
+      });
+      return;
+    }
+    if (this.shellEnv !== undefined) {
+      const inShell = this.shellEnv[name] !== undefined;
+      this.problems.push({
+        message: `\`${name}\` is not among the --env pairs; ${place.subject} uses \`${reference}\``,
+        hint: inShell
+          ? `${name} is set in the environment, but once any \`--env\` is given weld reads only the --env pairs: add \`--env ${name}=VALUE\``
+          : `add \`--env ${name}=VALUE\`; once any \`--env\` is given, weld reads only the --env pairs`,
         line: place.line,
       });
       return;
@@ -166,8 +181,8 @@ export function orderedKeys(mapping: Record<string, unknown>, node: NodePosition
 }
 
 /** Replaces every `_env(NAME)` in the keys and string values of `value` with `env[NAME]`. */
-export function substituteEnv(value: unknown, positions: SourcePositions, env: EnvValues): EnvSubstitution {
-  const substitution = new Substitution(env);
+export function substituteEnv(value: unknown, positions: SourcePositions, env: EnvValues, shellEnv?: EnvValues): EnvSubstitution {
+  const substitution = new Substitution(env, shellEnv);
   const result = substitution.walk(value, positions.root, [], 1);
 
   return {

@@ -59,6 +59,22 @@ describe('_env substitution', () => {
     expect(parseWithPairs).toThrow('environment variable `HOME` is not set');
   });
 
+  test.each([
+    {
+      name: 'set in the environment',
+      shellEnv: { HOME: '/root' },
+      hint: 'HOME is set in the environment, but once any `--env` is given weld reads only the --env pairs: add `--env HOME=VALUE`',
+    },
+    { name: 'set nowhere', shellEnv: {}, hint: 'add `--env HOME=VALUE`; once any `--env` is given, weld reads only the --env pairs' },
+  ])('with --env pairs, a name $name is reported against the pairs', ({ shellEnv, hint }) => {
+    const text = HEAD + '    app:\n      name: app\n      command: ls _env(HOME)\n';
+
+    const parseWithPairs = () => parseManifest(text, { file: 'build.yml', workDir: '/project', env: { OTHER: 'x' }, shellEnv });
+
+    expect(parseWithPairs).toThrow('`HOME` is not among the --env pairs; `command` in step `app` uses `_env(HOME)`');
+    expect(parseWithPairs).toThrow(expect.objectContaining({ hint }));
+  });
+
   test('a variable set to the empty string is not an error', () => {
     const steps = '    app:\n      name: app_env(SUFFIX)\n';
 
