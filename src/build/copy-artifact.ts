@@ -95,7 +95,7 @@ async function checkDestination(copy: ArtifactCopy, destinationDir: string): Pro
   const shown = path.relative(settings.workDir, nonFolder) || '.';
   const where = nonFolder === destinationDir ? `is a file` : `is inside \`${shown}\`, which is a file`;
   throw new WeldError(`destination \`${artifact.destination}\` of artifact \`${artifact.spec}\` ${where}, not a folder (${await describeEntry(copy)})`, {
-    hint: `the destination after \`:\` is the folder that receives the copy: write \`${artifact.source}\` to copy it into the work dir, or name a folder, such as \`${artifact.source}:out\``,
+    hint: `the destination after \`:\` is the folder that receives the copy: write \`${artifact.source}\` to copy it into the work dir, or name a folder, such as \`${artifact.source}:${artifact.destination === 'out' ? 'dist' : 'out'}\``,
   });
 }
 

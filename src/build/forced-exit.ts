@@ -14,6 +14,8 @@ export interface RunLeftovers {
   runId: string;
   /** Artifact paths the run created and would remove at its end (none with --keep-artifacts). */
   createdPaths: string[];
+  /** Artifact paths earlier runs of a watch session created, which the session's end would remove. */
+  earlierPaths?: ReadonlySet<string>;
   /** True while containers of the run may exist: from the first phase that creates one until the run removed them. */
   containersMayExist: boolean;
 }
@@ -31,7 +33,7 @@ function showPath(absolute: string, cwd: string): string {
  * at the moment of the exit or not.
  */
 export function describeLeftovers(leftovers: RunLeftovers, cwd: string): string {
-  const paths = leftovers.createdPaths.map((created) => showPath(created, cwd));
+  const paths = [...new Set([...(leftovers.earlierPaths ?? []), ...leftovers.createdPaths])].map((created) => showPath(created, cwd));
   const parts: string[] = [];
   const commands: string[] = [];
   if (paths.length > 0) {
@@ -40,7 +42,8 @@ export function describeLeftovers(leftovers: RunLeftovers, cwd: string): string 
   }
   if (leftovers.containersMayExist) {
     parts.push(`the containers of run ${leftovers.runId}`);
-    commands.push(`docker rm -f $(docker ps -aq --filter label=weld.run=${leftovers.runId})`);
+    // xargs -r runs nothing when no container is left, where `docker rm -f` alone would fail.
+    commands.push(`docker ps -aq --filter label=weld.run=${leftovers.runId} | xargs -r docker rm -f`);
   }
   if (parts.length === 0) return `weld: exited at once; run ${leftovers.runId} left no artifacts or containers that weld knows of`;
   return `weld: exited at once and may have left ${parts.join(' and ')}; to remove them: ${commands.join(' && ')}`;
@@ -52,10 +55,15 @@ export function describeLeftovers(leftovers: RunLeftovers, cwd: string): string 
  */
 export function reportLeftoversOnExit(leftovers: RunLeftovers): () => void {
   const onExit = (): void => {
-    try {
-      writeSync(process.stderr.fd, `${describeLeftovers(leftovers, process.cwd())}\n`);
-    } catch {
-      // stderr is closed: there is no one to tell.
+    const line = `${describeLeftovers(leftovers, process.cwd())}\n`;
+    // With stderr in a file and the console on the terminal, the terminal gets the line too.
+    const streams = process.stderr.isTTY || !process.stdout.isTTY ? [process.stderr] : [process.stderr, process.stdout];
+    for (const stream of streams) {
+      try {
+        writeSync(stream.fd, line);
+      } catch {
+        // The stream is closed: there is no one to tell there.
+      }
     }
   };
   process.on('exit', onExit);

@@ -23,6 +23,11 @@ export interface RunBuildOptions extends Omit<StepSettings, 'recordCreatedPath' 
   /** Leave the artifact roots the run created in place (`--keep-artifacts`). */
   keepArtifacts: boolean;
   /**
+   * In a watch session that removes its artifacts when it ends: the paths its earlier runs
+   * created. A forced exit names them with the ones this run created.
+   */
+  sessionPaths?: ReadonlySet<string>;
+  /**
    * After a successful run, remove the images of the steps that are not final
    * (`--force-rmi`, `--noprune-rmi`). Absent: every step image stays, so that the
    * next run finds them in the layer cache.
@@ -95,8 +100,10 @@ async function runPlannedBuild(options: RunBuildOptions, leftovers: RunLeftovers
   const startedAt = Date.now();
   const facts = new Map(options.previousFacts ?? []);
   const createdPaths: string[] = [];
-  // Kept artifacts are no leftovers: the user asked for them to stay.
-  if (!options.keepArtifacts) leftovers.createdPaths = createdPaths;
+  // Kept artifacts are no leftovers: the user asked for them to stay. A watch session
+  // keeps each run's artifacts until it ends, and names them with those of its earlier runs.
+  if (!options.keepArtifacts || options.sessionPaths !== undefined) leftovers.createdPaths = createdPaths;
+  if (options.sessionPaths !== undefined) leftovers.earlierPaths = options.sessionPaths;
   const tails = new Map<string, LogTail>();
   let firstError: (EventError & { step?: string }) | undefined;
   let failureExitCode: ExitCodeValue = ExitCode.buildFailed;

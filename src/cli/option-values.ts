@@ -73,9 +73,8 @@ export function parseMemory(value: string): number {
 
   const bytes = Math.round(Number(match[1]) * MEMORY_UNITS[match[2]!.toLowerCase()]!);
   if (bytes !== 0 && bytes < MIN_MEMORY_BYTES) {
-    throw new InputError(`--docker-memory: "${value}" is below the engine's minimum memory limit of 6 MB`, {
-      hint: 'a number without a unit counts bytes: write a unit, e.g. 512m, or 0 for no limit',
-    });
+    const hint = match[2] === '' ? 'a number without a unit counts bytes: write a unit, e.g. 512m, or 0 for no limit' : 'write 6m or more, e.g. 512m, or 0 for no limit';
+    throw new InputError(`--docker-memory: "${value}" is below the engine's minimum memory limit of 6 MB`, { hint });
   }
   if (!Number.isSafeInteger(bytes)) {
     throw new InputError(`--docker-memory: "${value}" is too large`, { hint: `write at most ${Number.MAX_SAFE_INTEGER} bytes, e.g. 64g` });

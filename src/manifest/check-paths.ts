@@ -1,4 +1,5 @@
-// Checks on the disk: each step's context folder and Dockerfile exist.
+// Checks on the disk: each step's context folder and Dockerfile exist, and no artifact
+// destination is a file.
 
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -69,6 +70,35 @@ async function checkStep(step: Step, workDir: string, buildFile: string, lines: 
   return [];
 }
 
+/** Returns `folder` or the nearest path above it when that path exists and is not a folder. */
+async function findNonFolder(folder: string, workDir: string): Promise<string | undefined> {
+  for (let current = folder; ; current = path.dirname(current)) {
+    const found = await statPath(current);
+    if (!('code' in found)) return found.stats.isDirectory() ? undefined : current;
+    // ENOENT: not there yet, the copy creates it; ENOTDIR: a path further up is a file.
+    if ((found.code !== 'ENOENT' && found.code !== 'ENOTDIR') || current === workDir || path.dirname(current) === current) return undefined;
+  }
+}
+
+/** Returns a problem for each artifact whose destination, or a path above it inside the work dir, is a file. */
+async function checkArtifactDestinations(step: Step, workDir: string, lines: ManifestLines | undefined): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  for (const [index, artifact] of step.artifacts.entries()) {
+    const destination = path.resolve(workDir, artifact.destination);
+    const nonFolder = await findNonFolder(destination, workDir);
+    if (nonFolder === undefined) continue;
+
+    const where = nonFolder === destination ? 'is a file' : `is inside \`${path.relative(workDir, nonFolder)}\`, which is a file`;
+    const example = artifact.destination === 'out' ? 'dist' : 'out';
+    problems.push({
+      message: `destination \`${artifact.destination}\` of artifact \`${artifact.spec}\` in step \`${step.label}\` ${where}, not a folder`,
+      hint: `the destination after \`:\` is the folder that receives the copy: write \`${artifact.source}\` to copy it into the work dir, or name a folder, such as \`${artifact.source}:${example}\``,
+      line: lines?.artifactLine(step.label, index) ?? step.line,
+    });
+  }
+  return problems;
+}
+
 /** Throws an InputError when the work dir is missing or not a folder. */
 export async function checkWorkDir(workDir: string): Promise<void> {
   const found = await statPath(workDir);
@@ -85,6 +115,10 @@ export async function checkWorkDir(workDir: string): Promise<void> {
  */
 export async function checkManifestPaths(manifest: Manifest, options: CheckPathsOptions = {}): Promise<void> {
   await checkWorkDir(manifest.workDir);
-  const problems = (await Promise.all(manifest.steps.map((step) => checkStep(step, manifest.workDir, manifest.file, options.lines)))).flat();
+  const problems = (
+    await Promise.all(
+      manifest.steps.map(async (step) => [...(await checkStep(step, manifest.workDir, manifest.file, options.lines)), ...(await checkArtifactDestinations(step, manifest.workDir, options.lines))]),
+    )
+  ).flat();
   if (problems.length > 0) throw problemsError(options.fileLabel ?? displayPath(manifest.file), problems);
 }

@@ -31,6 +31,8 @@ export interface ParseOptions {
 export interface ManifestLines {
   /** Returns the line of `key` in step `label`, or undefined when the step does not write it. */
   stepKeyLine(label: string, key: string): number | undefined;
+  /** Returns the line of entry `index` of the step's `artifacts`, or undefined when the text has no position for it. */
+  artifactLine(label: string, index: number): number | undefined;
 }
 
 export interface ParsedManifest {
@@ -134,6 +136,9 @@ export function parseManifestWithLines(text: string, options: ParseOptions): Par
     stepKeyLine(label, key) {
       const node = positions.find(['build', 'steps', label, key]);
       return node ? (node.keyLine ?? node.line) : undefined;
+    },
+    artifactLine(label, index) {
+      return positions.find(['build', 'steps', label, 'artifacts', index])?.line;
     },
   };
   return { manifest, lines, fileLabel };

@@ -327,6 +327,7 @@ export function startWatchSession(options: WatchSessionOptions): WatchSession {
         only,
         previousFacts: facts,
         keepArtifacts: true,
+        ...(options.keepArtifacts ? {} : { sessionPaths: createdPaths }),
         signal: controller.signal,
         emit: (event) => {
           if (event.type === 'step-finished') finished.add(event.step);

@@ -328,7 +328,7 @@ describe('weld against a real engine', () => {
     const run = await waitForExit(child);
 
     expect(run.code).toBe(130);
-    expect(run.stderr).toMatch(/^weld: exited at once and may have left out and the containers of run (\w+); to remove them: rm -rf out && docker rm -f \$\(docker ps -aq --filter label=weld\.run=\1\)$/m);
+    expect(run.stderr).toMatch(/^weld: exited at once and may have left out and the containers of run (\w+); to remove them: rm -rf out && docker ps -aq --filter label=weld\.run=\1 \| xargs -r docker rm -f$/m);
     expect(await readdir(path.join(project, 'out'))).toEqual(['made.txt']);
   });
 

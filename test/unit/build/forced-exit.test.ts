@@ -24,8 +24,14 @@ describe('describeLeftovers', () => {
     const line = describeLeftovers({ runId: 'abc123', createdPaths: ['/work/out', '/work/my bin'], containersMayExist: true }, '/work');
 
     expect(line).toBe(
-      "weld: exited at once and may have left out, my bin and the containers of run abc123; to remove them: rm -rf out 'my bin' && docker rm -f $(docker ps -aq --filter label=weld.run=abc123)",
+      "weld: exited at once and may have left out, my bin and the containers of run abc123; to remove them: rm -rf out 'my bin' && docker ps -aq --filter label=weld.run=abc123 | xargs -r docker rm -f",
     );
+  });
+
+  it('names the paths of earlier watch runs with those of this run, once each', () => {
+    const line = describeLeftovers({ runId: 'abc123', createdPaths: ['/work/out', '/work/new'], earlierPaths: new Set(['/work/out', '/work/old']), containersMayExist: false }, '/work');
+
+    expect(line).toBe('weld: exited at once and may have left out, old, new; to remove them: rm -rf out old new');
   });
 
   it('keeps paths outside the current folder absolute', () => {

@@ -142,7 +142,7 @@ describe('numeric flags', () => {
       hint: "pass a relative weight up to 262144, e.g. --docker-cpu-shares 512; 0 leaves the engine's default of 1024",
     },
     { argv: ['--docker-memory', '512'], message: '--docker-memory: "512" is below the engine\'s minimum memory limit of 6 MB', hint: 'a number without a unit counts bytes: write a unit, e.g. 512m, or 0 for no limit' },
-    { argv: ['--docker-memory', '5m'], message: '--docker-memory: "5m" is below the engine\'s minimum memory limit of 6 MB', hint: 'a number without a unit counts bytes: write a unit, e.g. 512m, or 0 for no limit' },
+    { argv: ['--docker-memory', '5m'], message: '--docker-memory: "5m" is below the engine\'s minimum memory limit of 6 MB', hint: 'write 6m or more, e.g. 512m, or 0 for no limit' },
     { argv: ['--docker-memory', 'lots'], message: '--docker-memory: invalid size "lots"', hint: 'write a number of bytes or use a unit: 512m, 2g' },
     { argv: ['--docker-memory', '9999999999g'], message: '--docker-memory: "9999999999g" is too large', hint: 'write at most 9007199254740991 bytes, e.g. 64g' },
     { argv: ['--docker-cpuset-cpus', '3-1'], message: '--docker-cpuset-cpus: invalid CPU list "3-1"', hint: 'write CPU numbers and ranges separated by commas, e.g. 0-3 or 0,2' },

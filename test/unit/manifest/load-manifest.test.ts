@@ -119,6 +119,22 @@ describe('loadManifest', () => {
     expect(error.hint).toBe(`\`dockerfile: Dockerfile.app\` is relative to the step's context folder ${workDir}; fix the path or create the file`);
   });
 
+  test.each([
+    { name: 'is a file', destination: 'out', files: { out: 'a file' }, where: 'is a file', example: 'dist' },
+    { name: 'is below a file', destination: 'out/bin', files: { out: 'a file' }, where: 'is inside `out`, which is a file', example: 'out' },
+  ])('artifact destination that $name names the entry line before anything builds', async ({ destination, files, where, example }) => {
+    const file = await writeProject({
+      ...files,
+      'Dockerfile': 'FROM busybox:1.35\n',
+      'build.yml': `build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: app\n      artifacts:\n        - /app/bin\n        - /o/f.txt:${destination}\n`,
+    });
+
+    const error = await loadError(file);
+
+    expect(error.message).toBe(`destination \`${destination}\` of artifact \`/o/f.txt:${destination}\` in step \`app\` ${where}, not a folder (${file}:8)`);
+    expect(error.hint).toBe(`the destination after \`:\` is the folder that receives the copy: write \`/o/f.txt\` to copy it into the work dir, or name a folder, such as \`/o/f.txt:${example}\``);
+  });
+
   test('build file in another folder than the work dir suggests -d', async () => {
     const file = await writeProject({
       'other/build.yml': 'build:\n  version: 2016-03-14\n  steps:\n    app:\n      name: app\n      dockerfile: Dockerfile.app\n',
