@@ -86,6 +86,8 @@ function computeSavings(plan: BuildPlan, label: string, sizeBytes: number, facts
  * process exit at once while it runs, a line on stderr names what the run leaves.
  */
 export async function runBuild(options: RunBuildOptions): Promise<RunBuildResult> {
+  // Tells bin/load-bundle.js that this process builds, so that its code cache is one of a build.
+  (globalThis as Record<symbol, unknown>)[Symbol.for('weld.ranBuild')] = true;
   const leftovers: RunLeftovers = { runId: options.runId, createdPaths: [], containersMayExist: false };
   const stopReporting = reportLeftoversOnExit(leftovers);
   try {

@@ -19,6 +19,8 @@ function bundleSource(answer: string): string {
   return [
     `exports.answer = () => '${answer}';`,
     'exports.loadConsole = () => weldImportConsole();',
+    // What runBuild does: mark the process as one that builds.
+    "exports.markBuild = () => { globalThis[Symbol.for('weld.ranBuild')] = true; };",
     // Enough code that V8 has something worth caching.
     ...Array.from({ length: 200 }, (_, index) => `exports.f${index} = (n) => n * ${index} + 1;`),
     '',
@@ -36,6 +38,7 @@ beforeEach(async () => {
   await writeFile(path.join(dir, 'child.mjs'), [
     `import { loadBundle } from ${JSON.stringify(loaderPath)};`,
     'const bundle = loadBundle(process.argv[2]);',
+    "if (process.argv[3] === 'build') bundle.markBuild();",
     'const consoleModule = await bundle.loadConsole();',
     'console.log(`${bundle.answer()} ${consoleModule.marker}`);',
     '',
@@ -49,8 +52,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function load(env: Record<string, string> = {}): Promise<{ stdout: string; trace: string[] }> {
-  const { stdout, stderr } = await run(process.execPath, [path.join(dir, 'child.mjs'), bundlePath], {
+async function load(env: Record<string, string> = {}, kind: 'build' | 'other' = 'build'): Promise<{ stdout: string; trace: string[] }> {
+  const { stdout, stderr } = await run(process.execPath, [path.join(dir, 'child.mjs'), bundlePath, kind], {
     env: { ...process.env, XDG_CACHE_HOME: cacheHome, WELD_DEBUG: '1', ...env },
   });
   const trace = stderr
@@ -75,7 +78,7 @@ describe('loadBundle', () => {
     const content = await readFile(path.join(cacheHome, 'weld', files[0]!));
     const header = content.subarray(0, content.indexOf(10)).toString();
     const { size, mtimeMs } = await stat(bundlePath);
-    expect(header).toBe(`weld-compile-cache 2 ${size} ${mtimeMs} ${process.version} ${bundlePath}`);
+    expect(header).toBe(`weld-compile-cache 3 ${size} ${mtimeMs} ${process.version} build ${bundlePath}`);
 
     const second = await load();
     expect(second.stdout).toBe('first console');
@@ -116,10 +119,10 @@ describe('loadBundle', () => {
     const otherBundle = path.join(dir, 'other clone', 'weld.cjs');
     await mkdir(path.dirname(otherBundle));
     await writeFile(otherBundle, bundleSource('other'));
-    const header = (bundle: string) => `weld-compile-cache 2 10 20 ${process.version} ${bundle}\n`;
+    const header = (bundle: string) => `weld-compile-cache 3 10 20 ${process.version} build ${bundle}\n`;
     await writeFile(path.join(folder, 'kept.cache'), header(otherBundle) + 'data');
     await writeFile(path.join(folder, 'gone.cache'), header(path.join(dir, 'removed', 'weld.cjs')) + 'data');
-    await writeFile(path.join(folder, 'old-format.cache'), `weld-compile-cache 1 10 20 ${process.version}\ndata`);
+    await writeFile(path.join(folder, 'old-format.cache'), `weld-compile-cache 2 10 20 ${process.version} ${otherBundle}\ndata`);
     await writeFile(path.join(folder, 'notes.txt'), 'not a cache');
 
     const first = await load();
@@ -129,6 +132,23 @@ describe('loadBundle', () => {
     expect(files).toHaveLength(3);
     expect(files).toEqual(expect.arrayContaining(['kept.cache', 'notes.txt']));
     expect((await load()).trace).toEqual(['cache used:']);
+  });
+
+  test('cache of a run that built nothing is written again by the first build', async () => {
+    const help = await load({}, 'other');
+    expect(help.trace).toEqual(['no cache for', 'wrote']);
+    const [file] = await cacheFiles();
+    const headerOf = async () => {
+      const content = await readFile(path.join(cacheHome, 'weld', file!));
+      return content.subarray(0, content.indexOf(10)).toString();
+    };
+    expect(await headerOf()).toContain(' other ');
+
+    expect((await load({}, 'other')).trace).toEqual(['cache used:']);
+    expect((await load({}, 'build')).trace).toEqual(['cache used:', 'wrote']);
+    expect(await headerOf()).toContain(' build ');
+    expect((await load({}, 'build')).trace).toEqual(['cache used:']);
+    expect((await load({}, 'other')).trace).toEqual(['cache used:']);
   });
 
   test('NODE_DISABLE_COMPILE_CACHE=1 writes no cache', async () => {
