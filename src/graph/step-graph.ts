@@ -26,31 +26,39 @@ export interface Edge {
 
 /** Returns the labels of the first cycle found, closed (`a → b → a` as `[a, b, a]`). */
 export function findCycle(graph: StepGraph): string[] | undefined {
+  return findCycles(graph)[0];
+}
+
+/**
+ * Returns cycles of the graph, each closed (`a → b → a` as `[a, b, a]`), in build.yml
+ * order. Once a cycle is found its steps count as explored, so steps caught in several
+ * cycles give one of them, and cycles that share no step are all reported.
+ */
+export function findCycles(graph: StepGraph): string[][] {
+  const cycles: string[][] = [];
   const visiting = new Set<string>();
   const done = new Set<string>();
   const path: string[] = [];
 
-  const visit = (label: string): string[] | undefined => {
-    if (done.has(label)) return undefined;
-    if (visiting.has(label)) return [...path.slice(path.indexOf(label)), label];
+  const visit = (label: string): void => {
+    if (done.has(label)) return;
+    if (visiting.has(label)) {
+      const cycle = [...path.slice(path.indexOf(label)), label];
+      cycles.push(cycle);
+      for (const member of cycle) done.add(member);
+      return;
+    }
 
     visiting.add(label);
     path.push(label);
-    for (const dependency of graph.dependencies.get(label)?.keys() ?? []) {
-      const cycle = visit(dependency);
-      if (cycle) return cycle;
-    }
+    for (const dependency of graph.dependencies.get(label)?.keys() ?? []) visit(dependency);
     path.pop();
     visiting.delete(label);
     done.add(label);
-    return undefined;
   };
 
-  for (const label of graph.labels) {
-    const cycle = visit(label);
-    if (cycle) return cycle;
-  }
-  return undefined;
+  for (const label of graph.labels) visit(label);
+  return cycles;
 }
 
 /**
@@ -76,16 +84,21 @@ export function createStepGraph(labels: string[], edges: Edge[], buildFile = 'bu
   }
 
   const graph = { labels, dependencies, dependents };
-  const cycle = findCycle(graph);
-  if (cycle) {
-    const steps = cycle
-      .slice(0, -1)
-      .map((label, index) => {
+  const cycles = findCycles(graph);
+  if (cycles.length > 0) {
+    const describe = (cycle: string[]): string => {
+      const steps = cycle.slice(0, -1).map((label, index) => {
         const next = cycle[index + 1]!;
         const at = locations.get(`${label}\0${next}`);
         return `${label} waits for ${next} (${dependencies.get(label)?.get(next)}${at ? `, ${at}` : ''})`;
       });
-    throw new InputError(`${buildFile}: the steps depend on each other in a cycle: ${cycle.join(' → ')}\n  ${steps.join('\n  ')}`, {
+      return `${cycle.join(' → ')}\n  ${steps.join('\n  ')}`;
+    };
+    const message =
+      cycles.length === 1
+        ? `${buildFile}: the steps depend on each other in a cycle: ${describe(cycles[0]!)}`
+        : `${buildFile}: the steps depend on each other in ${cycles.length} cycles:\n${cycles.map((cycle) => `cycle: ${describe(cycle)}`).join('\n')}`;
+    throw new InputError(message, {
       hint: 'remove one of these depends_on entries, or change a FROM line so that it names a base image instead of a step',
     });
   }

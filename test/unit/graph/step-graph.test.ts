@@ -29,6 +29,23 @@ describe('createStepGraph', () => {
     expect(create).toThrow('a waits for b (FROM, Dockerfile.a:1)\n  b waits for a (depends_on, build.yml:7)');
   });
 
+  it('reports every cycle that shares no step with another', () => {
+    const edges = [
+      { from: 'd', to: 'd', reason: 'depends_on' as const, at: 'build.yml:6' },
+      { from: 'f', to: 'g', reason: 'depends_on' as const, at: 'build.yml:10' },
+      { from: 'g', to: 'f', reason: 'depends_on' as const, at: 'build.yml:14' },
+      { from: 'h', to: 'f', reason: 'depends_on' as const, at: 'build.yml:18' },
+    ];
+
+    const create = () => createStepGraph(['d', 'f', 'g', 'h'], edges);
+
+    expect(create).toThrow(
+      'build.yml: the steps depend on each other in 2 cycles:\n' +
+        'cycle: d → d\n  d waits for d (depends_on, build.yml:6)\n' +
+        'cycle: f → g → f\n  f waits for g (depends_on, build.yml:10)\n  g waits for f (depends_on, build.yml:14)',
+    );
+  });
+
   it('rejects a step that depends on itself', () => {
     const create = () => createStepGraph(['solo'], [{ from: 'solo', to: 'solo', reason: 'depends_on' }]);
 
