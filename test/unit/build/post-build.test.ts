@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { BuildEvent } from '../../../src/build/events.js';
 import type { BuildPlan, PlannedStep } from '../../../src/build/plan.js';
-import { runBuild, type RunBuildOptions } from '../../../src/build/run-build.js';
+import { runPlan } from './run-fixture.js';
 import { splitCommand } from '../../../src/build/split-command.js';
 import { InputError } from '../../../src/errors.js';
 import { createStepGraph, type Edge } from '../../../src/graph/step-graph.js';
@@ -55,27 +55,7 @@ function scriptedEngine(...labels: string[]): ScriptedEngine {
   return new ScriptedEngine(builds);
 }
 
-async function run(plan: BuildPlan, engine: ScriptedEngine, overrides: Partial<RunBuildOptions> = {}) {
-  const events: BuildEvent[] = [];
-  const result = await runBuild({
-    plan,
-    engine,
-    emit: (event) => events.push(event),
-    runId: 'run1',
-    engineInfo: { version: '0', endpoint: 'scripted://' },
-    signal: new AbortController().signal,
-    parallel: 0,
-    keepGoing: false,
-    keepArtifacts: false,
-    buildArgs: {},
-    noCache: false,
-    rm: true,
-    forceRm: true,
-    suppress: false,
-    ...overrides,
-  });
-  return { result, events };
-}
+const run = runPlan;
 
 function logLines(events: BuildEvent[], source: string): string[] {
   return events.flatMap((event) => (event.type === 'step-log' && event.source === source ? [event.line] : []));

@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { BuildEvent } from '../../../src/build/events.js';
 import type { BuildPlan, PlannedStep } from '../../../src/build/plan.js';
-import { runBuild, type RunBuildOptions } from '../../../src/build/run-build.js';
+import type { RunBuildOptions } from '../../../src/build/run-build.js';
+import { runPlan } from './run-fixture.js';
 import { createStepGraph } from '../../../src/graph/step-graph.js';
 import type { Step } from '../../../src/manifest/types.js';
 import { makeStep as makeStepIn } from './make-step.js';
@@ -51,26 +52,9 @@ function makeTwoStagePlan(artifactDestination = 'out'): BuildPlan {
   };
 }
 
-async function run(plan: BuildPlan, engine: ScriptedEngine, overrides: Partial<RunBuildOptions> = {}) {
-  const events: BuildEvent[] = [];
-  const result = await runBuild({
-    plan,
-    engine,
-    emit: (event) => events.push(event),
-    runId: 'run1',
-    engineInfo: { version: '0', endpoint: 'scripted://' },
-    signal: new AbortController().signal,
-    parallel: 0,
-    keepGoing: false,
-    keepArtifacts: false,
-    buildArgs: {},
-    noCache: false,
-    rm: true,
-    forceRm: false,
-    suppress: false,
-    ...overrides,
-  });
-  return { result, events };
+/** Runs with force-rm off, as these tests were written against. */
+function run(plan: BuildPlan, engine: ScriptedEngine, overrides: Partial<RunBuildOptions> = {}) {
+  return runPlan(plan, engine, { forceRm: false, ...overrides });
 }
 
 const builderOutputs = [
