@@ -8,6 +8,7 @@ import path from 'node:path';
 import { debug } from '../debug.js';
 import { WeldError, isCancellation } from '../errors.js';
 import type { ArtifactSpec } from '../manifest/types.js';
+import { destinationFileHint, findNonFolder } from '../manifest/check-paths.js';
 import { readYaml } from '../manifest/read-yaml.js';
 import type { PlannedStep } from './plan.js';
 import type { StepSettings } from './run-step.js';
@@ -20,10 +21,6 @@ export interface ArtifactCopy {
   index: number;
   settings: StepSettings;
   signal: AbortSignal;
-}
-
-function errorCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
 /** Returns the topmost ancestor of `folder` (or `folder`) that does not exist yet, if any. */
@@ -39,19 +36,6 @@ export async function findFirstMissingFolder(folder: string): Promise<string | u
       const parent = path.dirname(current);
       if (parent === current) return missing;
       current = parent;
-    }
-  }
-}
-
-/** Returns `folder` or its nearest existing ancestor when that path exists and is not a folder. */
-async function findNonFolder(folder: string): Promise<string | undefined> {
-  for (let current = folder; ; current = path.dirname(current)) {
-    try {
-      return (await stat(current)).isDirectory() ? undefined : current;
-    } catch (error) {
-      // ENOTDIR: a path further up is a file; ENOENT: this one does not exist yet.
-      const code = errorCode(error);
-      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || path.dirname(current) === current) return undefined;
     }
   }
 }
@@ -95,7 +79,7 @@ async function checkDestination(copy: ArtifactCopy, destinationDir: string): Pro
   const shown = path.relative(settings.workDir, nonFolder) || '.';
   const where = nonFolder === destinationDir ? `is a file` : `is inside \`${shown}\`, which is a file`;
   throw new WeldError(`destination \`${artifact.destination}\` of artifact \`${artifact.spec}\` ${where}, not a folder (${await describeEntry(copy)})`, {
-    hint: `the destination after \`:\` is the folder that receives the copy: write \`${artifact.source}\` to copy it into the work dir, or name a folder, such as \`${artifact.source}:${artifact.destination === 'out' ? 'dist' : 'out'}\``,
+    hint: destinationFileHint(artifact),
   });
 }
 

@@ -8,7 +8,7 @@ import type { Stats } from 'node:fs';
 import { InputError } from '../errors.js';
 import type { ManifestLines } from './parse.js';
 import { displayPath, problemsError, type Problem } from './problems.js';
-import type { Manifest, Step } from './types.js';
+import type { ArtifactSpec, Manifest, Step } from './types.js';
 
 export interface CheckPathsOptions {
   /** Lines of the `context` and `dockerfile` keys; without them messages give the step's line. */
@@ -70,14 +70,23 @@ async function checkStep(step: Step, workDir: string, buildFile: string, lines: 
   return [];
 }
 
-/** Returns `folder` or the nearest path above it when that path exists and is not a folder. */
-async function findNonFolder(folder: string, workDir: string): Promise<string | undefined> {
+/**
+ * Returns `folder` or the nearest path above it, up to `stopAt`, when that path exists and
+ * is not a folder: an artifact copy could not create its folder there.
+ */
+export async function findNonFolder(folder: string, stopAt?: string): Promise<string | undefined> {
   for (let current = folder; ; current = path.dirname(current)) {
     const found = await statPath(current);
     if (!('code' in found)) return found.stats.isDirectory() ? undefined : current;
     // ENOENT: not there yet, the copy creates it; ENOTDIR: a path further up is a file.
-    if ((found.code !== 'ENOENT' && found.code !== 'ENOTDIR') || current === workDir || path.dirname(current) === current) return undefined;
+    if ((found.code !== 'ENOENT' && found.code !== 'ENOTDIR') || current === stopAt || path.dirname(current) === current) return undefined;
   }
+}
+
+/** Returns the hint for an artifact destination that is a file, with an example folder other than the one written. */
+export function destinationFileHint(artifact: Pick<ArtifactSpec, 'source' | 'destination'>): string {
+  const example = artifact.destination === 'out' ? 'dist' : 'out';
+  return `the destination after \`:\` is the folder that receives the copy: write \`${artifact.source}\` to copy it into the work dir, or name a folder, such as \`${artifact.source}:${example}\``;
 }
 
 /** Returns a problem for each artifact whose destination, or a path above it inside the work dir, is a file. */
@@ -89,10 +98,9 @@ async function checkArtifactDestinations(step: Step, workDir: string, lines: Man
     if (nonFolder === undefined) continue;
 
     const where = nonFolder === destination ? 'is a file' : `is inside \`${path.relative(workDir, nonFolder)}\`, which is a file`;
-    const example = artifact.destination === 'out' ? 'dist' : 'out';
     problems.push({
       message: `destination \`${artifact.destination}\` of artifact \`${artifact.spec}\` in step \`${step.label}\` ${where}, not a folder`,
-      hint: `the destination after \`:\` is the folder that receives the copy: write \`${artifact.source}\` to copy it into the work dir, or name a folder, such as \`${artifact.source}:${example}\``,
+      hint: destinationFileHint(artifact),
       line: lines?.artifactLine(step.label, index) ?? step.line,
     });
   }
