@@ -4,7 +4,7 @@
 // with busybox:1.35 and the docker CLI (DOCKER_CLI overrides its path).
 //
 // Each side runs BENCH_RUNS times (3 unless set; keep it odd for a true median) after
-// one untimed warm-up, alternating, with the side that goes first swapping every run.
+// one untimed warm-up. The sides alternate, and the one that goes first swaps every run.
 // `sync` runs before each copy, so that none pays for writing back what came before.
 // weld's copy runs in a child process so that its peak RSS is its own.
 // Its time is measured inside that process around

@@ -34,7 +34,7 @@ export function findPulledImage(instruction: string | undefined, message: string
   return image;
 }
 
-/** Returns whether the engine has `image`; false only when it answers 404, so that an unclear answer changes no message. */
+/** Returns whether the engine lacks `image`: true only on a 404 response, so that an unclear response changes no message. */
 export async function isImageMissing(docker: Dockerode, image: string): Promise<boolean> {
   try {
     await docker.getImage(image).inspect();
